@@ -1,0 +1,39 @@
+"""Where things live. Every path can be overridden by an environment variable.
+
+Defaults keep everything inside the project folder (`data/`, ignored by git), so the
+quick start needs no configuration; pointing `CDW_LANDING_DIR` at your own deliveries and
+`CDW_WAREHOUSE_PATH` at another file is all it takes to run on real data.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    landing_dir: Path
+    truth_dir: Path
+    warehouse_path: Path
+    first_delivery_date: date
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(os.environ.get("CDW_DATA_DIR", PROJECT_ROOT / "data"))
+        return cls(
+            data_dir=data_dir,
+            landing_dir=Path(os.environ.get("CDW_LANDING_DIR", data_dir / "landing")),
+            truth_dir=Path(os.environ.get("CDW_TRUTH_DIR", data_dir / "truth")),
+            warehouse_path=Path(
+                os.environ.get("CDW_WAREHOUSE_PATH", data_dir / "warehouse.duckdb")
+            ),
+            first_delivery_date=date.fromisoformat(
+                os.environ.get("CDW_FIRST_DELIVERY_DATE", "2015-01-01")
+            ),
+        )
