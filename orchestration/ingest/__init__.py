@@ -1,0 +1,1 @@
+"""Landing files → DuckDB `raw.*`: source contracts, set-based parsing, line accounting."""
