@@ -142,11 +142,12 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, files: list[LandingFile], tmp_d
 
 def _read_lines(con: duckdb.DuckDBPyConnection, readable: dict[str, Path]) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _files (read_path VARCHAR, file VARCHAR)")
-    con.executemany(
-        "INSERT INTO _files VALUES (?, ?)", [(str(p), rel) for rel, p in readable.items()]
-    )
     paths = [str(p) for p in readable.values()]
-    if not paths:
+    if paths:
+        con.executemany(
+            "INSERT INTO _files VALUES (?, ?)", [(str(p), rel) for rel, p in readable.items()]
+        )
+    else:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _lines_read (file VARCHAR, line_no BIGINT, text VARCHAR)"
         )

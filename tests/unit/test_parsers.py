@@ -198,7 +198,8 @@ def test_csv_with_multiline_fields(con, tmp_path: Path) -> None:
     ts = "2026-01-05T10:00:00+00:00"
     records = [
         f"\ufeff{header}",
-        f't1,c1,,,email,billing,"Charged, twice","Line one\nline ""two""\n\nline four",open,{ts},,,5,high',
+        f't1,c1,,,email,billing,"Charged, twice","Line one\nline ""two""\n\nline four",'
+        f"open,{ts},,,5,high",
         "",
         f"t2,,,a@b.c,chat,login,Hi,Body,open,{ts},,,,low",
         f't3,c3,,,chat,login,Hi,ab"c"d,open,{ts},,,,low',

@@ -1,0 +1,21 @@
+"""The Dagster code location: assets, checks, the main job, its schedule and sensor."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orchestration.ingest.assets import load_summary, raw_asset_checks, raw_assets, user_agents
+from orchestration.resources import build_resources
+from orchestration.schedules.jobs import nightly_job
+from orchestration.schedules.schedules import nightly_schedule
+from orchestration.schedules.sensors import landing_sensor
+from orchestration.settings import Settings
+
+defs = Definitions(
+    assets=[*raw_assets, user_agents, load_summary],
+    asset_checks=raw_asset_checks,
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+    sensors=[landing_sensor],
+    resources=build_resources(Settings.from_env()),
+)

@@ -1,0 +1,214 @@
+"""One Dagster asset per landing source, partitioned by delivery date.
+
+Every asset uses a single-run backfill policy, so loading a date range is one run that
+walks the range partition by partition (progress in the log), not one run per day.
+"""
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableSchema,
+    asset,
+    asset_check,
+)
+from dagster_duckdb import DuckDBResource
+
+from orchestration.ingest.landing import files_for
+from orchestration.ingest.loader import ensure_tables, load_partition
+from orchestration.ingest.sources import SOURCES, Kind, Source
+from orchestration.ingest.summary import render, summarise
+from orchestration.ingest.user_agents import update_user_agents
+from orchestration.partitions import DELIVERY_DATES, partition_dates
+from orchestration.resources import LandingResource
+
+GROUP = "raw"
+
+
+def _schema(source: Source) -> TableSchema:
+    return TableSchema(
+        columns=[
+            TableColumn(f.column, "JSON" if f.kind is Kind.JSON else "VARCHAR", f.description)
+            for f in source.fields
+        ]
+    )
+
+
+def build_raw_asset(source: Source) -> AssetsDefinition:
+    @asset(
+        key=AssetKey(["raw", source.name]),
+        group_name=GROUP,
+        partitions_def=DELIVERY_DATES,
+        backfill_policy=BackfillPolicy.single_run(),
+        kinds={"duckdb"},
+        description=f"{source.description} Landing: `landing/{source.name}/<date>/`. "
+        "Bad records go to raw.quarantine with their reason.",
+        metadata={
+            "dagster/column_schema": _schema(source),
+            "dagster/table_name": source.table,
+            "format": source.format.value,
+        },
+    )
+    def _load(
+        context: AssetExecutionContext, warehouse: DuckDBResource, landing: LandingResource
+    ) -> MaterializeResult:
+        dates = partition_dates(context.partition_keys)
+        loaded_at = datetime.now(UTC)
+        totals: Counter[str] = Counter()
+        with warehouse.get_connection() as con:
+            ensure_tables(con, (source,))
+            delivered = [(d, files_for(landing.path, source.name, d)) for d in dates]
+            with_files = [(d, files) for d, files in delivered if files]
+            for done, (day, files) in enumerate(delivered, start=1):
+                audits = load_partition(con, source, day, files, loaded_at, context.run_id)
+                for a in audits:
+                    totals.update(
+                        files=1,
+                        records=a.records_in,
+                        loaded=a.raw_rows,
+                        quarantined=a.quarantined_rows,
+                    )
+                if files:
+                    context.log.info(
+                        f"{source.name} {day}: {len(files)} file(s), "
+                        f"{sum(a.records_in for a in audits):,} records, "
+                        f"{sum(a.quarantined_rows for a in audits):,} quarantined "
+                        f"[{done}/{len(delivered)} days]"
+                    )
+            (reasons,) = con.execute(
+                """
+                SELECT coalesce(string_agg(reason || ': ' || n, ', ' ORDER BY reason), '')
+                FROM (SELECT reason, count(*) AS n FROM raw.quarantine
+                      WHERE source = ? AND _partition BETWEEN ? AND ? GROUP BY reason)
+                """,
+                [source.name, dates[0], dates[-1]],
+            ).fetchone()
+        context.log.info(
+            f"{source.name}: {len(with_files)} of {len(dates)} days had deliveries; "
+            f"{totals['records']:,} records → {totals['loaded']:,} loaded, "
+            f"{totals['quarantined']:,} quarantined"
+        )
+        return MaterializeResult(
+            metadata={
+                "days_with_deliveries": len(with_files),
+                "files": totals["files"],
+                "records_in": totals["records"],
+                "rows_loaded": totals["loaded"],
+                "rows_quarantined": totals["quarantined"],
+                "quarantine_reasons": reasons or "none",
+                "dagster/partition_row_count": totals["loaded"],
+            }
+        )
+
+    return _load
+
+
+def build_accounting_check(source: Source):
+    @asset_check(
+        asset=AssetKey(["raw", source.name]),
+        name="line_accounting",
+        blocking=True,
+        description="Every landed record is a raw row, a quarantine row or a suppression: "
+        "records in (raw.load_audit) = rows counted in raw and quarantine, per file.",
+    )
+    def _check(warehouse: DuckDBResource) -> AssetCheckResult:
+        with warehouse.get_connection() as con:
+            rows = con.execute(
+                f"""
+                WITH raw_rows AS (
+                    SELECT _partition, _file, count(*) AS n FROM {source.table} GROUP BY ALL
+                ),
+                quarantined AS (
+                    SELECT _partition, _file, count(*) AS n FROM raw.quarantine
+                    WHERE source = ? GROUP BY ALL
+                )
+                SELECT a._file, a.records_in, coalesce(r.n, 0), coalesce(q.n, 0),
+                       a.suppressed_rows
+                FROM raw.load_audit a
+                LEFT JOIN raw_rows r USING (_partition, _file)
+                LEFT JOIN quarantined q USING (_partition, _file)
+                WHERE a.source = ?
+                  AND a.records_in <> coalesce(r.n, 0) + coalesce(q.n, 0) + a.suppressed_rows
+                ORDER BY a._file
+                """,
+                [source.name, source.name],
+            ).fetchall()
+        return AssetCheckResult(
+            passed=not rows,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={
+                "unbalanced_files": len(rows),
+                "first_unbalanced": MetadataValue.json(
+                    [
+                        {"file": f, "in": i, "raw": r, "quarantined": q, "suppressed": s}
+                        for f, i, r, q, s in rows[:20]
+                    ]
+                ),
+            },
+        )
+
+    return _check
+
+
+@asset(
+    key=AssetKey(["raw", "user_agents"]),
+    group_name=GROUP,
+    partitions_def=DELIVERY_DATES,
+    backfill_policy=BackfillPolicy.single_run(),
+    deps=[AssetKey(["raw", "web_access"]), AssetKey(["raw", "events"])],
+    kinds={"duckdb"},
+    description="Lookup of every distinct user agent seen in web_access and events: browser, "
+    "OS, device, and whether it is a crawler (ua-parser + crawlerdetect), parsed once each.",
+)
+def user_agents(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
+    dates = partition_dates(context.partition_keys)
+    with warehouse.get_connection() as con:
+        added = update_user_agents(con, dates[0], dates[-1])
+        total, crawlers = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE is_crawler) FROM raw.user_agents"
+        ).fetchone()
+    context.log.info(f"user agents: {added:,} new, {total:,} known, {crawlers:,} crawlers")
+    return MaterializeResult(
+        metadata={"new_user_agents": added, "user_agents": total, "crawlers": crawlers}
+    )
+
+
+@asset(
+    key=AssetKey(["raw", "load_summary"]),
+    group_name=GROUP,
+    partitions_def=DELIVERY_DATES,
+    backfill_policy=BackfillPolicy.single_run(),
+    deps=[AssetKey(["raw", s.name]) for s in SOURCES],
+    kinds={"duckdb"},
+    description="The run summary: per source, files, records, rows loaded, rows quarantined "
+    "by reason (from raw.load_audit and raw.quarantine; counts only, no personal data).",
+)
+def load_summary(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
+    dates = partition_dates(context.partition_keys)
+    with warehouse.get_connection() as con:
+        summaries = summarise(con, dates[0], dates[-1], [s.name for s in SOURCES])
+    text = render(summaries, dates[0], dates[-1], warehouse.database)
+    context.log.info("\n" + text)
+    return MaterializeResult(
+        metadata={
+            "summary": MetadataValue.md(f"```\n{text}\n```"),
+            "records_in": sum(s.records for s in summaries),
+            "rows_loaded": sum(s.loaded for s in summaries),
+            "rows_quarantined": sum(s.quarantined for s in summaries),
+            "balanced": all(s.balanced for s in summaries),
+            "warehouse": warehouse.database,
+        }
+    )
+
+
+raw_assets = [build_raw_asset(s) for s in SOURCES]
+raw_asset_checks = [build_accounting_check(s) for s in SOURCES]

@@ -1,0 +1,20 @@
+"""The main job: every asset, in one process, one step at a time.
+
+DuckDB allows one writing process per file, so the job runs in-process (no parallel steps
+fighting for the write lock) and the instance's run queue admits one run at a time
+(`dagster_home/dagster.yaml`).
+"""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, define_asset_job, in_process_executor
+
+from orchestration.partitions import DELIVERY_DATES
+
+nightly_job = define_asset_job(
+    name="nightly",
+    selection=AssetSelection.all(),
+    partitions_def=DELIVERY_DATES,
+    executor_def=in_process_executor,
+    description="Load the landing deliveries of the selected dates into the warehouse.",
+)
