@@ -15,6 +15,8 @@ import os
 import sys
 from datetime import date
 
+from dagster import DagsterInstance
+
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
@@ -23,18 +25,21 @@ def _ensure_dagster_home() -> None:
     os.makedirs(home, exist_ok=True)
 
 
-def run_job(first: date | None = None, last: date | None = None) -> int:
+def run_job(
+    first: date | None = None,
+    last: date | None = None,
+    settings: Settings | None = None,
+    instance: DagsterInstance | None = None,
+) -> int:
     """Run the main job over deliveries first..last (default: every date in landing)."""
     _ensure_dagster_home()
-    from dagster import DagsterInstance
-
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.ingest.landing import all_delivery_dates, landing_problems
     from orchestration.ingest.sources import SOURCES
     from orchestration.ingest.summary import render, summarise
     from orchestration.schedules.sensors import range_run_request
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     names = [s.name for s in SOURCES]
     for problem in landing_problems(settings.landing_dir, names):
         print(f"warning: landing/{problem.path}: {problem.problem} (not loaded)", file=sys.stderr)
@@ -57,9 +62,10 @@ def run_job(first: date | None = None, last: date | None = None) -> int:
         return 2
     print(f"Loading deliveries {first} .. {last} from {settings.landing_dir}", flush=True)
     request = range_run_request(first, last, run_key=None)
-    result = defs.resolve_job_def("nightly").execute_in_process(
+    job = build_definitions(settings).resolve_job_def("nightly")
+    result = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        instance=DagsterInstance.get(),
+        instance=instance or DagsterInstance.get(),
         tags=request.tags,
         raise_on_error=False,
     )

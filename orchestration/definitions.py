@@ -11,11 +11,17 @@ from orchestration.schedules.schedules import nightly_schedule
 from orchestration.schedules.sensors import landing_sensor
 from orchestration.settings import Settings
 
-defs = Definitions(
-    assets=[*raw_assets, user_agents, load_summary],
-    asset_checks=raw_asset_checks,
-    jobs=[nightly_job],
-    schedules=[nightly_schedule],
-    sensors=[landing_sensor],
-    resources=build_resources(Settings.from_env()),
-)
+
+def build_definitions(settings: Settings) -> Definitions:
+    """Everything, bound to the warehouse file and landing folder of `settings`."""
+    return Definitions(
+        assets=[*raw_assets, user_agents, load_summary],
+        asset_checks=raw_asset_checks,
+        jobs=[nightly_job],
+        schedules=[nightly_schedule],
+        sensors=[landing_sensor],
+        resources=build_resources(settings),
+    )
+
+
+defs = build_definitions(Settings.from_env())

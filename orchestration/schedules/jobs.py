@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
-from orchestration.partitions import DELIVERY_DATES
-
 nightly_job = define_asset_job(
     name="nightly",
     selection=AssetSelection.all(),
-    partitions_def=DELIVERY_DATES,
     executor_def=in_process_executor,
     description="Load the landing deliveries of the selected dates into the warehouse.",
 )

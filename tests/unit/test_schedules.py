@@ -1,0 +1,85 @@
+"""The nightly schedule, the landing sensor and the landing-folder checks."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from dagster import RunRequest, SkipReason, build_schedule_context, build_sensor_context
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from orchestration.definitions import defs
+from orchestration.ingest.landing import landing_problems
+from orchestration.ingest.sources import SOURCES
+from orchestration.schedules.schedules import nightly_schedule
+from orchestration.schedules.sensors import landing_sensor
+
+
+@pytest.fixture
+def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CDW_DATA_DIR", str(tmp_path))
+    root = tmp_path / "landing"
+    for source, day in [("events", "2026-01-01"), ("orders", "2026-01-02")]:
+        (root / source / day).mkdir(parents=True)
+        (root / source / day / "part.jsonl").write_text("{}\n")
+    return root
+
+
+def test_definitions_load_with_every_source_and_check() -> None:
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    sources = {f"raw/{s.name}" for s in SOURCES}
+    assert keys == sources | {"raw/user_agents", "raw/load_summary"}
+    checks = {c.name for c in graph.asset_check_keys}
+    assert checks == {"line_accounting"}
+    assert defs.resolve_job_def("nightly") is not None
+
+
+def test_nightly_schedule_runs_yesterdays_partition() -> None:
+    context = build_schedule_context(scheduled_execution_time=datetime(2026, 3, 2, 2, tzinfo=UTC))
+    request = nightly_schedule(context)
+    assert isinstance(request, RunRequest)
+    assert request.partition_key == "2026-03-01"
+    assert nightly_schedule.cron_schedule == "0 2 * * *"
+
+
+def test_sensor_requests_one_run_for_new_dates_then_skips(landing: Path) -> None:
+    first = landing_sensor(build_sensor_context(cursor=None))
+    assert isinstance(first, RunRequest)
+    assert first.tags[ASSET_PARTITION_RANGE_START_TAG] == "2026-01-01"
+    assert first.tags[ASSET_PARTITION_RANGE_END_TAG] == "2026-01-02"
+
+    context = build_sensor_context(cursor=None)
+    landing_sensor(context)
+    again = landing_sensor(build_sensor_context(cursor=context.cursor))
+    assert isinstance(again, SkipReason)
+
+    # A file rewritten in one delivery triggers exactly that date.
+    changed = landing / "orders" / "2026-01-02" / "part.jsonl"
+    changed.write_text("{}\n{}\n")
+    os.utime(changed, ns=(1, 1))
+    third = landing_sensor(build_sensor_context(cursor=context.cursor))
+    assert isinstance(third, RunRequest)
+    assert (
+        third.tags[ASSET_PARTITION_RANGE_START_TAG],
+        third.tags[ASSET_PARTITION_RANGE_END_TAG],
+    ) == ("2026-01-02", "2026-01-02")
+    assert json.loads(context.cursor)["2026-01-01"]
+
+
+def test_landing_problems_are_reported(landing: Path) -> None:
+    (landing / "events" / "yesterday").mkdir()
+    (landing / "events" / "stray.jsonl").write_text("{}\n")
+    (landing / "clickstream").mkdir()
+    problems = {(p.path, p.problem) for p in landing_problems(landing, ["events", "orders"])}
+    assert problems == {
+        ("clickstream", "not a known source folder"),
+        ("events/stray.jsonl", "file outside a YYYY-MM-DD folder"),
+        ("events/yesterday", "folder name is not a YYYY-MM-DD date"),
+    }
