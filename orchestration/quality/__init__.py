@@ -1,0 +1,1 @@
+"""Data quality: the "same warehouse" fingerprint (and, later, the Great Expectations gate)."""
