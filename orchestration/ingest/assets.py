@@ -69,7 +69,7 @@ def build_raw_asset(source: Source) -> AssetsDefinition:
             delivered = [(d, files_for(landing.path, source.name, d)) for d in dates]
             with_files = [(d, files) for d, files in delivered if files]
             for done, (day, files) in enumerate(delivered, start=1):
-                audits = load_partition(con, source, day, files, loaded_at, context.run_id)
+                audits = load_partition(con, source, day, files, loaded_at, context.run.run_id)
                 for a in audits:
                     totals.update(
                         files=1,

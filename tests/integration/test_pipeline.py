@@ -44,8 +44,10 @@ def build(tmp_path_factory: pytest.TempPathFactory):
     first = CONFIG.end_date.toordinal() - CONFIG.days + 1
     request = range_run_request(date.fromordinal(first), CONFIG.end_date, run_key=None)
     instance = DagsterInstance.ephemeral()
-    result = build_definitions(settings).resolve_job_def("nightly").execute_in_process(
-        instance=instance, tags=request.tags, raise_on_error=False
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("nightly")
+        .execute_in_process(instance=instance, tags=request.tags, raise_on_error=False)
     )
     return settings, manifest, result, instance
 
@@ -73,9 +75,13 @@ def test_every_source_has_raw_rows(build) -> None:
 def test_quarantine_equals_the_generators_malformed_records(build) -> None:
     settings, _, _, _ = build
     with (settings.truth_dir / "malformed.csv").open(newline="") as handle:
-        expected = {(r["source"], r["file"], int(r["line"]), r["reason"]) for r in csv.DictReader(handle)}
+        expected = {
+            (r["source"], r["file"], int(r["line"]), r["reason"]) for r in csv.DictReader(handle)
+        }
     with connect(settings) as con:
-        actual = set(con.execute("SELECT source, _file, _line, reason FROM raw.quarantine").fetchall())
+        actual = set(
+            con.execute("SELECT source, _file, _line, reason FROM raw.quarantine").fetchall()
+        )
     assert expected  # the generator made some
     assert actual == expected
 

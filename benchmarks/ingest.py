@@ -1,0 +1,80 @@
+"""Ingest benchmark: generate N customers × D days, load everything in one run, then time a
+nightly increment (re-load of the last delivery date).
+
+    .venv/bin/python -m benchmarks.ingest --customers 2000 --days 90
+    .venv/bin/python -m benchmarks.ingest --customers 120000 --days 90   # ~10M+ events
+
+Everything goes to a scratch folder (default /tmp/cdw-bench, replaced each time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from dagster import DagsterInstance
+
+from orchestration.cli import run_job
+from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.settings import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 11, 22))
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--scratch", type=Path, default=Path("/tmp/cdw-bench"))
+    parser.add_argument("--keep-landing", action="store_true", help="reuse generated data")
+    args = parser.parse_args()
+
+    root: Path = args.scratch
+    settings = Settings(
+        data_dir=root,
+        landing_dir=root / "landing",
+        truth_dir=root / "truth",
+        warehouse_path=root / "warehouse.duckdb",
+        first_delivery_date=date(2015, 1, 1),
+    )
+    config = GeneratorConfig(args.customers, args.days, args.end_date, args.seed)
+    if not (args.keep_landing and settings.landing_dir.is_dir()):
+        shutil.rmtree(root, ignore_errors=True)
+        started = time.perf_counter()
+        generate(config, settings.landing_dir, settings.truth_dir)
+        print(f"generate: {time.perf_counter() - started:.1f} s")
+    settings.warehouse_path.unlink(missing_ok=True)
+    os.environ.setdefault("DAGSTER_HOME", str(root / "dagster_home"))
+    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    instance = DagsterInstance.get()
+
+    started = time.perf_counter()
+    assert run_job(settings=settings, instance=instance) == 0
+    full = time.perf_counter() - started
+
+    last = args.end_date
+    started = time.perf_counter()
+    assert run_job(last, last, settings=settings, instance=instance) == 0
+    nightly = time.perf_counter() - started
+
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        records, events = con.execute(
+            "SELECT sum(records_in), sum(records_in) FILTER (WHERE source = 'events') "
+            "FROM raw.load_audit"
+        ).fetchone()
+    landing_bytes = sum(p.stat().st_size for p in settings.landing_dir.rglob("*") if p.is_file())
+    print()
+    print(f"config          {args.customers:,} customers × {args.days} days, seed {args.seed}")
+    print(f"landing         {landing_bytes / 1e6:,.0f} MB, {records:,} records ({events:,} events)")
+    print(f"full load       {full:,.1f} s  ({records / full:,.0f} records/s), one Dagster run")
+    print(f"nightly reload  {nightly:,.1f} s  (delivery {last}, one Dagster run)")
+    print(f"warehouse       {settings.warehouse_path.stat().st_size / 1e6:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
