@@ -1,0 +1,95 @@
+"""One row per distinct (phone as written, region hint): the number in E.164.
+
+Google's libphonenumber rules through the `phonenumbers` package, applied once per
+distinct pair (stg_phones__candidates), never row by row. Staging models join on
+(phone_raw, country_hint) — see macros/phones.sql.
+
+Rules: a number written with '+' (or the international prefix '00') parses without a hint;
+otherwise the hint (an ISO 3166-1 alpha-2 region: the CRM country, the locale's region, the
+jurisdiction's country) says which national plan to read it with. The first reading that
+is a valid number wins, else the first that is at least possible (right length);
+`phone_e164` is NULL when neither. `is_valid` says whether the number exists in the plan
+(area code, ranges); fictional 555 numbers are possible but not valid.
+"""
+
+import pandas
+import phonenumbers
+
+NUMBER_TYPES = {
+    value: name.lower()
+    for name, value in vars(phonenumbers.PhoneNumberType).items()
+    if name.isupper() and isinstance(value, int)
+}
+
+
+def readings(phone_raw, country_hint):
+    """(text, region) pairs to try, in order."""
+    text = (phone_raw or "").strip()
+    if not text:
+        return []
+    region = (country_hint or "").strip().upper() or None
+    if region is not None and len(region) != 2:
+        region = None
+    out = []
+    if text.startswith("+"):
+        out.append((text, None))
+    else:
+        if region is not None:
+            out.append((text, region))
+        digits = text.lstrip("(").lstrip()
+        if digits.startswith("00"):
+            out.append(("+" + digits[2:], None))
+    return out
+
+
+def normalize_phone(phone_raw, country_hint):
+    """(phone_e164, is_possible, is_valid, phone_region, number_type) for one pair."""
+    possible = None
+    for text, region in readings(phone_raw, country_hint):
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return (
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                True,
+                True,
+                phonenumbers.region_code_for_number(number),
+                NUMBER_TYPES.get(phonenumbers.number_type(number), "unknown"),
+            )
+        if possible is None and phonenumbers.is_possible_number(number):
+            possible = number
+    if possible is not None:
+        return (
+            phonenumbers.format_number(possible, phonenumbers.PhoneNumberFormat.E164),
+            True,
+            False,
+            None,
+            None,
+        )
+    return (None, False, False, None, None)
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    candidates = dbt.ref("stg_phones__candidates").fetchall()
+    columns = ["phone_raw", "country_hint", "phone_e164", "is_possible", "is_valid",
+               "phone_region", "number_type"]
+    rows = [(raw, hint, *normalize_phone(raw, hint)) for raw, hint in candidates]
+    frame = pandas.DataFrame(rows, columns=columns, dtype=object)
+    session.register("_phones_normalized", frame)
+    return session.sql(
+        f"""
+        select
+            cast(phone_raw as varchar) as phone_raw,
+            cast(country_hint as varchar) as country_hint,
+            cast(phone_e164 as varchar) as phone_e164,
+            cast(is_possible as boolean) as is_possible,
+            cast(is_valid as boolean) as is_valid,
+            cast(phone_region as varchar) as phone_region,
+            cast(number_type as varchar) as number_type,
+            'phonenumbers {phonenumbers.__version__}' as normalized_by
+        from _phones_normalized
+        """
+    )
