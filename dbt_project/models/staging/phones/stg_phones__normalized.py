@@ -74,8 +74,15 @@ def normalize_phone(phone_raw, country_hint):
 def model(dbt, session):
     dbt.config(materialized="table")
     candidates = dbt.ref("stg_phones__candidates").fetchall()
-    columns = ["phone_raw", "country_hint", "phone_e164", "is_possible", "is_valid",
-               "phone_region", "number_type"]
+    columns = [
+        "phone_raw",
+        "country_hint",
+        "phone_e164",
+        "is_possible",
+        "is_valid",
+        "phone_region",
+        "number_type",
+    ]
     rows = [(raw, hint, *normalize_phone(raw, hint)) for raw, hint in candidates]
     frame = pandas.DataFrame(rows, columns=columns, dtype=object)
     session.register("_phones_normalized", frame)
