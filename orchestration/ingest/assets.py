@@ -1,7 +1,8 @@
 """One Dagster asset per landing source, partitioned by delivery date.
 
-Every asset uses a single-run backfill policy, so loading a date range is one run that
-walks the range partition by partition (progress in the log), not one run per day.
+Every asset uses a single-run backfill policy, so loading a date range is one run, not one
+run per day. Within it, consecutive dates are loaded in batches of bounded size (all of a
+small source's range at once; a big source a few days at a time), progress logged per batch.
 """
 
 from collections import Counter
@@ -23,8 +24,8 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from orchestration.ingest.landing import files_for
-from orchestration.ingest.loader import ensure_tables, load_partition
+from orchestration.ingest.landing import batch_deliveries, files_for
+from orchestration.ingest.loader import ensure_tables, load_deliveries
 from orchestration.ingest.sources import SOURCES, Kind, Source
 from orchestration.ingest.summary import render, summarise
 from orchestration.ingest.user_agents import update_user_agents
@@ -68,8 +69,9 @@ def build_raw_asset(source: Source) -> AssetsDefinition:
             ensure_tables(con, (source,))
             delivered = [(d, files_for(landing.path, source.name, d)) for d in dates]
             with_files = [(d, files) for d, files in delivered if files]
-            for done, (day, files) in enumerate(delivered, start=1):
-                audits = load_partition(con, source, day, files, loaded_at, context.run.run_id)
+            batches = batch_deliveries(delivered)
+            for number, batch in enumerate(batches, start=1):
+                audits = load_deliveries(con, source, batch, loaded_at, context.run.run_id)
                 for a in audits:
                     totals.update(
                         files=1,
@@ -77,13 +79,12 @@ def build_raw_asset(source: Source) -> AssetsDefinition:
                         loaded=a.raw_rows,
                         quarantined=a.quarantined_rows,
                     )
-                if files:
-                    context.log.info(
-                        f"{source.name} {day}: {len(files)} file(s), "
-                        f"{sum(a.records_in for a in audits):,} records, "
-                        f"{sum(a.quarantined_rows for a in audits):,} quarantined "
-                        f"[{done}/{len(delivered)} days]"
-                    )
+                context.log.info(
+                    f"{source.name} {batch[0][0]} .. {batch[-1][0]}: "
+                    f"{len(audits)} file(s), {sum(a.records_in for a in audits):,} records, "
+                    f"{sum(a.quarantined_rows for a in audits):,} quarantined "
+                    f"[batch {number}/{len(batches)}]"
+                )
             (reasons,) = con.execute(
                 """
                 SELECT coalesce(string_agg(reason || ': ' || n, ', ' ORDER BY reason), '')

@@ -141,3 +141,30 @@ def repair_encoding(path: Path, tmp_dir: Path) -> tuple[Path, list[int]]:
     target = tmp_dir / (hashlib.sha1(str(path).encode()).hexdigest() + ".utf8.txt")
     target.write_text("\n".join(fixed), encoding="utf-8")
     return target, bad_lines
+
+
+# How much text one set-based load statement takes at once: bounded so a long backfill of
+# a big source never holds its whole history in memory, large so small sources load a whole
+# range in one go. Gzip text is estimated at 8× its compressed size.
+BATCH_TEXT_BYTES = 512 << 20
+GZIP_RATIO_ESTIMATE = 8
+
+
+def batch_deliveries(
+    deliveries: list[tuple[date, list[LandingFile]]], limit: int = BATCH_TEXT_BYTES
+) -> list[list[tuple[date, list[LandingFile]]]]:
+    """Consecutive delivery dates grouped into batches of at most `limit` estimated text
+    bytes (a single larger day is a batch of its own)."""
+    batches: list[list[tuple[date, list[LandingFile]]]] = []
+    current: list[tuple[date, list[LandingFile]]] = []
+    current_bytes = 0
+    for day, files in deliveries:
+        size = sum(f.size * (GZIP_RATIO_ESTIMATE if is_gzip(f.path) else 1) for f in files)
+        if current and current_bytes + size > limit:
+            batches.append(current)
+            current, current_bytes = [], 0
+        current.append((day, files))
+        current_bytes += size
+    if current:
+        batches.append(current)
+    return batches
