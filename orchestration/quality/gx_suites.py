@@ -16,9 +16,11 @@ quarantine share above 5 %); the run goes on.
 Rules for the SQL in `UnexpectedRowsExpectation`s:
 * read the batch as `{batch}` (the run's partitions of the suite's table); other tables are
   filtered to the same partitions with `{range}` (expanded to `gx_duckdb.partition_filter`);
-* select only locators (`_file`, `_line`, `_partition`) or counts, never a value of the
-  row: the gate never reports sample values (privacy), and this keeps it so even if the
-  result format is ever raised;
+* select only locators (`_file`, `_line`, `_partition`), never a value of the row: the
+  gate never reports sample values (privacy), and this keeps it so even if the result
+  format is ever raised. The observed value is the number of rows returned, so a
+  threshold check returns the offending rows (e.g. the quarantined records) when the
+  threshold is exceeded, and nothing otherwise;
 * use `try_cast` / `try_strptime`, never `CAST`: a failing cast error message would quote
   the offending value;
 * a query that joins reads the batch through a CTE (`WITH b AS (SELECT * FROM {batch})`):
@@ -243,18 +245,18 @@ def _structure(source: Source) -> list[Expectation]:
         rows(
             WARNING,
             f"At most {QUARANTINE_SHARE_MAX:.0%} of the records delivered were quarantined",
+            # Returns the quarantined records (their count is the observed value) when
+            # they are more than the threshold share of the records delivered.
             f"""
-            WITH loaded AS (SELECT count(*) AS n FROM {{batch}}),
-            quarantined AS (
-                SELECT count(*) AS n FROM raw.quarantine WHERE source = {_q(name)} AND {{range}}
+            WITH quarantined AS (
+                SELECT _file, _line FROM raw.quarantine WHERE source = {_q(name)} AND {{range}}
             ), audited AS (
-                SELECT coalesce(sum(records_in), 0) AS n FROM raw.load_audit
+                SELECT coalesce(sum(records_in), 0) AS records_in FROM raw.load_audit
                 WHERE source = {_q(name)} AND {{range}}
-            )
-            SELECT loaded.n AS raw_rows, quarantined.n AS quarantined_rows,
-                   audited.n AS records_in
-            FROM loaded, quarantined, audited
-            WHERE quarantined.n > {QUARANTINE_SHARE_MAX} * audited.n
+            ), loaded AS (SELECT count(*) AS raw_rows FROM {{batch}})
+            SELECT q._file, q._line FROM quarantined AS q CROSS JOIN audited AS a
+            CROSS JOIN loaded AS l
+            WHERE (SELECT count(*) FROM quarantined) > {QUARANTINE_SHARE_MAX} * a.records_in
             """,
             "A high quarantine share means a sender changed its format or a feed broke: the "
             "loaded rows may be a biased remainder. See raw.quarantine (reason, _file, "
@@ -439,11 +441,12 @@ def _web_access() -> list[Expectation]:
             WARNING,
             f"Crawlers make at most {CRAWLER_SHARE_MAX:.0%} of the requests",
             f"""
-            WITH b AS (SELECT * FROM {{batch}})
-            SELECT count(*) FILTER (WHERE u.is_crawler) AS crawler_requests,
-                   count(*) AS requests
-            FROM b LEFT JOIN raw.user_agents AS u ON u.user_agent = b.user_agent
-            HAVING count(*) FILTER (WHERE u.is_crawler) > {CRAWLER_SHARE_MAX} * count(*)
+            WITH b AS (SELECT * FROM {{batch}}), tagged AS (
+                SELECT b._file, b._line, coalesce(u.is_crawler, FALSE) AS crawler
+                FROM b LEFT JOIN raw.user_agents AS u ON u.user_agent = b.user_agent
+            )
+            SELECT _file, _line FROM tagged
+            WHERE crawler AND (SELECT avg(crawler::INTEGER) FROM tagged) > {CRAWLER_SHARE_MAX}
             """,
             "Crawler traffic is excluded from sessions; a surge (a new bot the lookup does "
             "not know, or an attack) distorts traffic figures and channel attribution. Uses "
@@ -474,9 +477,16 @@ def _events() -> list[Expectation]:
             WARNING,
             f"At most {DUPLICATE_MESSAGE_SHARE_MAX:.0%} of the messages are repeats",
             f"""
-            SELECT count(*) - count(DISTINCT message_id) AS repeats, count(*) AS messages
-            FROM {{batch}}
-            HAVING count(*) - count(DISTINCT message_id) > {DUPLICATE_MESSAGE_SHARE_MAX} * count(*)
+            WITH b AS (SELECT * FROM {{batch}}), repeats AS (
+                SELECT _file, _line FROM (
+                    SELECT _file, _line, row_number() OVER (
+                        PARTITION BY message_id ORDER BY _file, _line) AS k
+                    FROM b WHERE message_id IS NOT NULL
+                ) WHERE k > 1
+            )
+            SELECT _file, _line FROM repeats
+            WHERE (SELECT count(*) FROM repeats) > {DUPLICATE_MESSAGE_SHARE_MAX} *
+                  (SELECT count(*) FROM b)
             """,
             "Collectors retry, so some messages arrive twice (staging deduplicates on "
             "message_id); a high share means a replayed batch or a collector loop.",
