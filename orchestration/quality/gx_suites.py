@@ -29,7 +29,9 @@ Rules for the SQL in `UnexpectedRowsExpectation`s:
 
 from __future__ import annotations
 
+import csv
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -40,14 +42,17 @@ from great_expectations.expectations.expectation import Expectation
 from orchestration.ingest.parsing import ACCESS_LOG_TIME_FORMAT
 from orchestration.ingest.sources import SOURCES, Format, Kind, Source
 from orchestration.quality.gx_duckdb import partition_filter
+from orchestration.settings import PROJECT_ROOT
 
 Severity = Literal["critical", "warning"]
 CRITICAL: Severity = "critical"
 WARNING: Severity = "warning"
 PARTITION_COLUMN = "_partition"
+SEEDS_DIR = PROJECT_ROOT / "seeds"
 
-# Reference sets. The Segment message types are the spec; the others are what the marts
-# and seeds know how to handle (extend them together with the seeds).
+# Reference sets. The Segment message types are the spec; currencies, consent purposes,
+# jurisdictions and countries come from the dbt seeds (a value the seeds do not know
+# converts to NULL or gets no default downstream); the rest are what the marts handle.
 SEGMENT_TYPES = ("page", "screen", "track", "identify", "alias", "group")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE")
 HTTP_STATUSES = tuple(
@@ -64,10 +69,32 @@ HTTP_STATUSES = tuple(
         *(510, 511),
     )
 )
-CURRENCIES = (
-    "USD", "EUR", "GBP", "BRL", "CAD", "AUD", "NZD", "JPY", "CHF", "SEK", "NOK", "DKK",
-    "PLN", "CZK", "HUF", "MXN", "ARS", "CLP", "COP", "PEN", "INR", "CNY", "HKD", "SGD", "ZAR",
-)  # fmt: skip
+
+
+def _seed(name: str, column: str) -> tuple[str, ...]:
+    """Distinct values of a dbt seed column: the warnings know what the models know."""
+    with (SEEDS_DIR / name).open(newline="", encoding="utf-8") as handle:
+        return tuple(sorted({row[column] for row in csv.DictReader(handle) if row[column]}))
+
+
+def country_key(value: str) -> str:
+    """Python twin of the dbt macro `country_key` (macros: trim, no dots, lower, no accents)."""
+    text = " ".join(value.replace(".", "").split()).lower()
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def _country_keys() -> tuple[str, ...]:
+    with (SEEDS_DIR / "country_codes.csv").open(newline="", encoding="utf-8") as handle:
+        forms = {
+            form
+            for row in csv.DictReader(handle)
+            for form in (row["iso2"], row["iso3"], row["country_name"], *row["aliases"].split("|"))
+            if form
+        }
+    return tuple(sorted({country_key(f) for f in forms}))
+
+
+CURRENCIES = _seed("currency_rates.csv", "currency")
 ORDER_STATUSES = ("completed", "cancelled", "refunded")
 SUBSCRIPTION_CHANGES = ("start", "upgrade", "downgrade", "cancel", "reactivate")
 TICKET_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
@@ -80,10 +107,8 @@ SOCIAL_PLATFORMS = (
 )  # fmt: skip
 SOCIAL_KINDS = ("like", "share", "comment", "mention", "follow")
 CONSENT_STATUSES = ("granted", "denied", "withdrawn")
-CONSENT_PURPOSES = (
-    "analytics", "personalization", "marketing_email", "marketing_sms", "advertising",
-)  # fmt: skip
-JURISDICTIONS = ("GDPR", "LGPD", "CCPA", "other")
+CONSENT_PURPOSES = _seed("consent_defaults.csv", "purpose")
+JURISDICTIONS = _seed("consent_defaults.csv", "jurisdiction")
 PRIVACY_REQUEST_KINDS = ("erasure", "access", "rectification", "restriction", "opt_out")
 
 QUARANTINE_SHARE_MAX = 0.05
@@ -404,8 +429,8 @@ def _currency(column: str = "currency") -> Expectation:
         WARNING,
         column,
         CURRENCIES,
-        "Amounts are converted to the reporting currency with the currency-rates seed; an "
-        "unknown code converts to NULL (add it to the seed and to CURRENCIES).",
+        "Amounts are converted to the reporting currency with seeds/currency_rates.csv; a "
+        "currency the seed does not list converts to NULL.",
     )
 
 
@@ -559,11 +584,14 @@ def _crm_customers() -> list[Expectation]:
         ),
         rows(
             WARNING,
-            "country is an ISO 3166 alpha-2 code",
+            "country is a country the seed knows (code, name or alias)",
             "SELECT _file, _line FROM {batch} WHERE "
             + _present("country")
-            + " AND NOT regexp_full_match(trim(country), '[A-Z][A-Z]')",
-            "Country drives jurisdiction defaults and geography in the marts.",
+            + " AND lower(strip_accents(regexp_replace(replace(trim(country), '.', ''), "
+            + r"'\s+', ' ', 'g'))) NOT IN "
+            + _in(_country_keys()),
+            "Country sets the default jurisdiction (consent defaults) and geography; a "
+            "country seeds/country_codes.csv does not know gets neither.",
             column="country",
         ),
         rows(
