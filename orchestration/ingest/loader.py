@@ -122,7 +122,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, sources: tuple[Source, ...] = 
 
 
 def _stage_lines(con: duckdb.DuckDBPyConnection, files: list[LandingFile], tmp_dir: Path) -> None:
-    """`_files(read_path, file, partition, file_bytes)` and `_lines(file, line_no, text,
+    """`_files(read_path, file, partition, file_bytes)` and `_lines(file, line_no, _text,
     bad_encoding)` for every physical line of the files."""
     readable = {f.relative: readable_copy(f, tmp_dir) for f in files}
     con.execute(
@@ -163,7 +163,7 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, files: list[LandingFile], tmp_d
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _lines AS
-        SELECT l.file, l.line_no, l.text, b.line_no IS NOT NULL AS bad_encoding
+        SELECT l.file, l.line_no, l._text, b.line_no IS NOT NULL AS bad_encoding
         FROM _lines_read l LEFT JOIN _bad_lines b USING (file, line_no)
         """
     )
@@ -173,7 +173,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection) -> None:
     paths = [p for (p,) in con.execute("SELECT read_path FROM _files").fetchall()]
     if not paths:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _lines_read (file VARCHAR, line_no BIGINT, text VARCHAR)"
+            "CREATE OR REPLACE TEMP TABLE _lines_read (file VARCHAR, line_no BIGINT, _text VARCHAR)"
         )
         return
     con.execute(
@@ -188,8 +188,8 @@ def _read_lines(con: duckdb.DuckDBPyConnection) -> None:
                         ELSE string_split(t.content, chr(10)) END AS lines
             FROM read_text(?) t JOIN _files f ON t.filename = f.read_path
         )
-        SELECT c.file, u.line_no, rtrim(u.text, chr(13)) AS text
-        FROM contents c, unnest(c.lines) WITH ORDINALITY AS u(text, line_no)
+        SELECT c.file, u.line_no, rtrim(u._text, chr(13)) AS _text
+        FROM contents c, unnest(c.lines) WITH ORDINALITY AS u(_text, line_no)
         """,
         [paths],
     )
@@ -239,7 +239,7 @@ def load_deliveries(
                 """
                 INSERT INTO raw.quarantine
                 SELECT $source, p.file, p.line, f.partition, $loaded_at, p.problem.reason,
-                       p.problem.detail, p.text
+                       p.problem.detail, p._text
                 FROM _parsed p JOIN _files f USING (file)
                 WHERE p.problem IS NOT NULL ORDER BY f.partition, p.file, p.line
                 """,

@@ -3,8 +3,8 @@
 Everything here is generated from the source contract (`sources.py`) and runs as one
 set-based statement per step inside DuckDB; Python never loops over records.
 
-Input: temp table `_lines(file, line_no, text, bad_encoding)` — every physical line of every
-file of the delivery. Output: temp table `_records(file, line, text, is_header, is_blank)` (what
+Input: temp table `_lines(file, line_no, _text, bad_encoding)` — every physical line of every
+file of the delivery. Output: temp table `_records(file, line, _text, is_header, is_blank)` (what
 counts as a record) and `_parsed` (contract columns, `_extra`, and `problem`, a struct of
 reason and detail that is NULL for a good record).
 """
@@ -68,14 +68,14 @@ def records_sql(source: Source) -> str:
     if source.format is not Format.CSV:
         return """
             CREATE OR REPLACE TEMP TABLE _records AS
-            SELECT file, line_no AS line, text, bad_encoding, FALSE AS is_header,
-                   TRUE AS closed, trim(text) = '' AS is_blank
+            SELECT file, line_no AS line, _text, bad_encoding, FALSE AS is_header,
+                   TRUE AS closed, trim(_text) = '' AS is_blank
             FROM _lines
         """
     return """
         CREATE OR REPLACE TEMP TABLE _records AS
         WITH quote_counts AS (
-            SELECT *, length(text) - length(replace(text, '"', '')) AS quotes FROM _lines
+            SELECT *, length(_text) - length(replace(_text, '"', '')) AS quotes FROM _lines
         ),
         record_ends AS (
             SELECT *,
@@ -92,14 +92,14 @@ def records_sql(source: Source) -> str:
         ),
         grouped AS (
             SELECT file, record_no, min(line_no) AS line,
-                   string_agg(text, chr(10) ORDER BY line_no) AS text,
+                   string_agg(_text, chr(10) ORDER BY line_no) AS _text,
                    bool_or(bad_encoding) AS bad_encoding,
                    bool_or(ends_record) AS closed
             FROM numbered
             GROUP BY file, record_no
         ),
         blank_marked AS (
-            SELECT *, closed AND trim(text) = '' AS is_blank FROM grouped
+            SELECT *, closed AND trim(_text) = '' AS is_blank FROM grouped
         ),
         header_marked AS (
             SELECT *,
@@ -109,7 +109,7 @@ def records_sql(source: Source) -> str:
         )
         SELECT file, line,
                -- a byte-order mark belongs to the file, not to the first column name
-               CASE WHEN is_header THEN ltrim(text, chr(65279)) ELSE text END AS text,
+               CASE WHEN is_header THEN ltrim(_text, chr(65279)) ELSE _text END AS _text,
                bad_encoding, is_header, closed, is_blank
         FROM header_marked
     """
@@ -133,8 +133,8 @@ def _json_lines_parsed(source: Source) -> tuple[str, list[str]]:
     ]
     from_sql = f"""
         WITH documents AS (
-            SELECT file, line, text, bad_encoding,
-                   CASE WHEN json_valid(text) THEN text::JSON END AS doc
+            SELECT file, line, _text, bad_encoding,
+                   CASE WHEN json_valid(_text) THEN _text::JSON END AS doc
             FROM _records WHERE NOT is_blank
         ),
         objects AS (
@@ -147,7 +147,7 @@ def _json_lines_parsed(source: Source) -> tuple[str, list[str]]:
             FROM objects
         ),
         fields AS (
-            SELECT file, line, text, bad_encoding, doc, is_object,
+            SELECT file, line, _text, bad_encoding, doc, is_object,
                    {", ".join(columns + nested)},
                    CASE WHEN is_object THEN
                        nullif(json_merge_patch(doc, {sql_literal(known)})::VARCHAR, '{{}}')::JSON
@@ -178,17 +178,17 @@ def _csv_parsed(source: Source) -> tuple[str, list[str]]:
     from_sql = f"""
         WITH headers AS (
             SELECT file,
-                   list_transform(regexp_extract_all(',' || text, {sql_literal(CSV_FIELD)}, 1),
+                   list_transform(regexp_extract_all(',' || _text, {sql_literal(CSV_FIELD)}, 1),
                                   lambda h: trim(CASE WHEN starts_with(h, '"')
                                                       THEN replace(h[2:-2], '""', '"')
                                                       ELSE h END)) AS header
             FROM _records WHERE is_header
         ),
         split AS (
-            SELECT r.file, r.line, r.text, r.bad_encoding, r.closed, h.header,
-                   regexp_extract_all(',' || r.text, {sql_literal(CSV_FIELD)}, 1) AS raw_fields,
-                   array_to_string(regexp_extract_all(',' || r.text, {sql_literal(CSV_FIELD)}, 0),
-                                   '') = ',' || r.text AS well_quoted
+            SELECT r.file, r.line, r._text, r.bad_encoding, r.closed, h.header,
+                   regexp_extract_all(',' || r._text, {sql_literal(CSV_FIELD)}, 1) AS raw_fields,
+                   array_to_string(regexp_extract_all(',' || r._text, {sql_literal(CSV_FIELD)}, 0),
+                                   '') = ',' || r._text AS well_quoted
             FROM _records r JOIN headers h USING (file)
             WHERE NOT r.is_header AND NOT r.is_blank
         ),
@@ -200,7 +200,7 @@ def _csv_parsed(source: Source) -> tuple[str, list[str]]:
                                                  ELSE v END) AS field_values
             FROM split
         )
-        SELECT file, line, text, bad_encoding, closed, well_quoted,
+        SELECT file, line, _text, bad_encoding, closed, well_quoted,
                len(field_values) = len(header) AS right_width,
                {", ".join(columns)},
                CASE WHEN len(field_values) = len(header) THEN
@@ -223,13 +223,13 @@ def _access_log_parsed(source: Source) -> tuple[str, list[str]]:
     groups = "[" + ", ".join(sql_literal(g) for g in ACCESS_LOG_GROUPS) + "]"
     from_sql = f"""
         WITH matched AS (
-            SELECT file, line, text, bad_encoding,
-                   regexp_full_match(text, {sql_literal(ACCESS_LOG_LINE)}) AS is_combined,
-                   regexp_extract(text, {sql_literal(ACCESS_LOG_LINE)}, {groups}) AS m,
+            SELECT file, line, _text, bad_encoding,
+                   regexp_full_match(_text, {sql_literal(ACCESS_LOG_LINE)}) AS is_combined,
+                   regexp_extract(_text, {sql_literal(ACCESS_LOG_LINE)}, {groups}) AS m,
                    -- an odd number of unescaped quotes: the line was cut inside a field
-                   (length(regexp_replace(text, '\\\\.', '', 'g'))
-                    - length(replace(regexp_replace(text, '\\\\.', '', 'g'), '"', ''))) % 2 = 1
-                   AND regexp_matches(text, {sql_literal(ACCESS_LOG_PREFIX)}) AS is_truncated
+                   (length(regexp_replace(_text, '\\\\.', '', 'g'))
+                    - length(replace(regexp_replace(_text, '\\\\.', '', 'g'), '"', ''))) % 2 = 1
+                   AND regexp_matches(_text, {sql_literal(ACCESS_LOG_PREFIX)}) AS is_truncated
             FROM _records WHERE NOT is_blank
         ),
         request_parts AS (
@@ -238,7 +238,7 @@ def _access_log_parsed(source: Source) -> tuple[str, list[str]]:
                                   ['method', 'path', 'version']) AS r
             FROM matched
         )
-        SELECT file, line, text, bad_encoding, is_combined, is_truncated,
+        SELECT file, line, _text, bad_encoding, is_combined, is_truncated,
                m.remote_host AS remote_host, m.ident AS ident, m.remote_user AS remote_user,
                m.request_time AS request_time, m.request AS request,
                nullif(r.method, '') AS http_method, nullif(r.path, '') AS path,

@@ -262,3 +262,49 @@ def test_reload_replaces_partition(con, tmp_path: Path) -> None:
         "(SELECT count(*) FROM raw.load_audit)"
     ).fetchone()
     assert counts == (1, 1, 1)
+
+
+def test_a_contract_column_named_like_an_internal_one_keeps_its_value(con, tmp_path: Path) -> None:
+    review = {
+        "review_id": "r1",
+        "email": "a@b.c",
+        "product_id": "p1",
+        "rating": 4,
+        "title": "Good",
+        "text": "Bom produto",
+        "language": "pt",
+        "created_at": "2026-01-05T10:00:00-03:00",
+    }
+    land(tmp_path, "reviews", "reviews.jsonl", json.dumps(review) + "\n")
+    load(con, tmp_path, "reviews")
+    assert con.execute("SELECT text, title FROM raw.reviews").fetchall() == [
+        ("Bom produto", "Good")
+    ]
+
+
+def test_contract_columns_do_not_collide_with_loader_columns() -> None:
+    internal = {
+        "file",
+        "line",
+        "_text",
+        "bad_encoding",
+        "doc",
+        "is_object",
+        "closed",
+        "is_header",
+        "is_blank",
+        "header",
+        "raw_fields",
+        "field_values",
+        "well_quoted",
+        "right_width",
+        "is_combined",
+        "is_truncated",
+        "m",
+        "r",
+        "problem",
+        "texts",
+        "jsons",
+    }
+    for source in SOURCES_BY_NAME.values():
+        assert not internal & set(source.column_names()), source.name
