@@ -1,0 +1,1 @@
+"""dbt in Dagster: the dbt project's models, seeds and tests as assets and asset checks."""

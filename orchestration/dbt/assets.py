@@ -1,0 +1,66 @@
+"""dbt seeds, models and tests as Dagster assets and asset checks (dagster-dbt).
+
+One `dbt build` step for the whole project, downstream of the raw assets through the dbt
+sources (`raw/<table>`). A failed blocking check on any raw asset therefore skips it.
+"""
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+from dagster_duckdb import DuckDBResource
+
+from orchestration.dbt.project import DBT_PROJECT, ensure_manifest
+from orchestration.settings import Settings
+
+
+class Translator(DagsterDbtTranslator):
+    """Raw sources map to the ingest assets `raw/<table>`; models to `<schema>/<name>`;
+    groups follow the dbt folder (staging, intermediate, marts)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+TRANSLATOR = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
+    manifest_path = ensure_manifest(settings)
+
+    @dbt_assets(manifest=manifest_path, name="dbt_models", dagster_dbt_translator=TRANSLATOR)
+    def dbt_models(
+        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource
+    ) -> Iterator[Any]:
+        # dbt reads the warehouse path from the environment (profiles.yml): the same file
+        # the ingest assets wrote, released by them before this step starts.
+        os.environ["CDW_WAREHOUSE_PATH"] = warehouse.database
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return [dbt_models]
+
+
+def dbt_resource() -> DbtCliResource:
+    # The dbt of this interpreter's environment, whether or not the venv is on PATH.
+    return DbtCliResource(
+        project_dir=str(DBT_PROJECT.project_dir),
+        profiles_dir=str(DBT_PROJECT.profiles_dir),
+        dbt_executable=str(Path(sys.executable).with_name("dbt")),
+    )
