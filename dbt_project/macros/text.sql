@@ -36,20 +36,3 @@
         when lower(trim({{ column }})) in ('false', 'f', 'no', 'n', '0') then false
     end
 {%- endmacro %}
-
-{#-
-    WORKAROUND for an ingest issue (reported, orchestration/ingest/parsing.py): for JSON-lines
-    sources with a contract field named `text` (reviews, social) the raw `text` column holds
-    the whole JSON line instead of the field, because the parser's own `text` column (the
-    line) shadows it. When the column is a JSON object whose id matches the row's id, take
-    its `text` member; otherwise the value is already the field. Harmless once fixed.
--#}
-{% macro recover_text_field(column, id_column, id_key) -%}
-    case
-        when
-            json_valid({{ column }})
-            and json_extract_string({{ column }}, '$.{{ id_key }}') = {{ id_column }}
-            then json_extract_string({{ column }}, '$.text')
-        else {{ column }}
-    end
-{%- endmacro %}

@@ -15,7 +15,7 @@ renamed as (
         trim(product_id) as product_id,
         {{ to_integer('rating') }} as rating,
         {{ clean_text('title') }} as title,
-        {{ clean_text(recover_text_field('text', 'review_id', 'review_id')) }} as review_text,
+        {{ clean_text('text') }} as review_text,
         lower({{ clean_text('language') }}) as language,
         {{ parse_iso_timestamp('created_at') }} as created_at,
         {{ iso_utc_offset_minutes('created_at') }} as created_at_utc_offset_minutes,

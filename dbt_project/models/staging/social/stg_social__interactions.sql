@@ -12,7 +12,7 @@ renamed as (
         {{ clean_text('handle') }} as handle,
         lower(ltrim({{ clean_text('handle') }}, '@')) as handle_normalized,
         lower({{ clean_text('kind') }}) as interaction_kind,
-        {{ clean_text(recover_text_field('text', 'interaction_id', 'interaction_id')) }}
+        {{ clean_text('text') }}
             as interaction_text,
         {{ clean_text('url') }} as url,
         {{ parse_iso_timestamp('created_at') }} as created_at,
