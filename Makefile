@@ -38,7 +38,7 @@ dev: setup
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 bench: setup
-	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.nightly
 
 clean:
 	rm -rf data dagster_home/history dagster_home/storage dagster_home/schedules dagster_home/logs

@@ -1,8 +1,9 @@
-"""Ingest benchmark: generate N customers × D days, load everything in one run, then time a
-nightly increment (re-load of the last delivery date).
+"""Nightly-job benchmark: generate N customers × D days, run the whole `nightly` job over
+every delivery date in one run (load, gates, dbt), then a nightly increment (the last
+delivery date again). Prints wall times and Dagster's per-step durations.
 
-    .venv/bin/python -m benchmarks.ingest --customers 2000 --days 90
-    .venv/bin/python -m benchmarks.ingest --customers 120000 --days 90   # ~10M+ events
+    .venv/bin/python -m benchmarks.nightly --customers 2000 --days 90
+    .venv/bin/python -m benchmarks.nightly --customers 120000 --days 90   # ~10M+ events
 
 Everything goes to a scratch folder (default /tmp/cdw-bench, replaced each time).
 """
@@ -56,11 +57,13 @@ def main() -> None:
     started = time.perf_counter()
     assert run_job(settings=settings, instance=instance) == 0
     full = time.perf_counter() - started
+    full_steps = _step_seconds(instance)
 
     last = args.end_date
     started = time.perf_counter()
     assert run_job(last, last, settings=settings, instance=instance) == 0
     nightly = time.perf_counter() - started
+    nightly_steps = _step_seconds(instance)
 
     with duckdb.connect(str(settings.warehouse_path)) as con:
         records, events = con.execute(
@@ -74,6 +77,18 @@ def main() -> None:
     print(f"full load       {full:,.1f} s  ({records / full:,.0f} records/s), one Dagster run")
     print(f"nightly reload  {nightly:,.1f} s  (delivery {last}, one Dagster run)")
     print(f"warehouse       {settings.warehouse_path.stat().st_size / 1e6:,.0f} MB")
+    print("\nstep                                full (s)  nightly (s)")
+    for step in sorted(full_steps, key=lambda k: -full_steps[k]):
+        print(f"{step:<36}{full_steps[step]:>9.1f}{nightly_steps.get(step, 0.0):>13.1f}")
+
+
+def _step_seconds(instance: DagsterInstance) -> dict[str, float]:
+    """Per-step wall time of the latest run, from Dagster's own step statistics."""
+    (run,) = instance.get_runs(limit=1)
+    return {
+        s.step_key: (s.end_time or 0) - (s.start_time or 0)
+        for s in instance.get_run_step_stats(run.run_id)
+    }
 
 
 if __name__ == "__main__":
