@@ -1,0 +1,70 @@
+"""A defect in one raw table stops what is downstream of it, in the same Dagster run."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from dagster import DagsterEventType, DagsterInstance
+
+from orchestration.definitions import build_definitions
+from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.schedules.sensors import range_run_request
+from orchestration.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+CONFIG = GeneratorConfig(customers=40, days=3, end_date=date(2026, 1, 10), seed=23)
+
+
+def test_a_critical_defect_blocks_dbt_but_not_unrelated_sources(tmp_path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        landing_dir=tmp_path / "landing",
+        truth_dir=tmp_path / "truth",
+        warehouse_path=tmp_path / "warehouse.duckdb",
+        first_delivery_date=date(2015, 1, 1),
+    )
+    generate(CONFIG, settings.landing_dir, settings.truth_dir)
+    # The defect: well-formed events whose `type` is not a Segment type. The loader keeps
+    # them (values are the gate's business, not the parser's); the gate must stop them.
+    mobile = settings.landing_dir / "events" / "2026-01-10" / "mobile.jsonl"
+    lines = mobile.read_text().splitlines()
+    defective = 0
+    for i, line in enumerate(lines):
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(message, dict) and message.get("type") == "track" and defective < 3:
+            message["type"] = "bogus"
+            lines[i] = json.dumps(message)
+            defective += 1
+    assert defective == 3
+    mobile.write_text("\n".join(lines) + "\n")
+
+    request = range_run_request(date(2026, 1, 8), date(2026, 1, 10), run_key=None)
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("nightly")
+        .execute_in_process(
+            instance=DagsterInstance.ephemeral(), tags=request.tags, raise_on_error=False
+        )
+    )
+
+    checks = {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+    }
+    assert not checks[("raw/events", "gx_critical")].passed
+    assert checks[("raw/orders", "gx_critical")].passed
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    # The unrelated source loaded and passed its gate in this run …
+    assert {"raw/orders", "raw/products", "raw/events"} <= materialized
+    # … but nothing downstream of the failed gate was built: no dbt model materialized,
+    # and the dbt step was skipped, not run.
+    assert not any(key.startswith("staging/") for key in materialized)
+    started = {e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_START}
+    assert "raw__orders" in started and "dbt_models" not in started
+    assert not result.success  # a blocked run is reported as failed, never silently green
