@@ -76,8 +76,31 @@ def run_job(
         with duckdb.connect(str(settings.warehouse_path)) as con:
             summaries = summarise(con, first, last, names)
         print("\n" + render(summaries, first, last, settings.warehouse_path))
+    print(render_checks(result.get_asset_check_evaluations()))
     print(f"Dagster run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
     return 0 if result.success else 1
+
+
+def render_checks(evaluations: list) -> str:
+    """Per raw source: line accounting and the Great Expectations gate; dbt tests; where
+    the Data Docs are. Verdicts and counts only."""
+    verdict = {True: "passed", False: "FAILED", None: "not run"}
+    by_key = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in evaluations}
+    sources = sorted({k[4:] for k, _ in by_key if k.startswith("raw/")})
+    lines = [f"{'checks':<18}{'accounting':>12}{'gx critical':>13}{'gx warnings':>13}"]
+    for name in sources:
+        key = f"raw/{name}"
+        lines.append(
+            f"{name:<18}{verdict[by_key.get((key, 'line_accounting'))]:>12}"
+            f"{verdict[by_key.get((key, 'gx_critical'))]:>13}"
+            f"{verdict[by_key.get((key, 'gx_warnings'))]:>13}"
+        )
+    dbt = [passed for (key, _), passed in by_key.items() if not key.startswith("raw/")]
+    lines.append(f"dbt tests: {sum(dbt)} passed, {len(dbt) - sum(dbt)} failed")
+    from orchestration.quality.gx_gate import data_docs_index
+
+    lines.append(f"Data Docs: {data_docs_index()}  (open in a browser)")
+    return "\n".join(lines)
 
 
 def _date(value: str) -> date:

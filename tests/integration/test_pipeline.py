@@ -161,6 +161,13 @@ def test_rerun_through_the_cli_gives_the_same_warehouse_and_no_personal_data(
     assert after == before
     output = printed.out + printed.err
     assert "Line accounting: every record is a raw row" in output
+    assert "dbt tests: " in output and " 0 failed" in output
+    assert "Data Docs: " in output and "index.html" in output
+    for source in SOURCES:  # every source's gate verdict is printed
+        assert any(
+            line.startswith(source.name) and "passed" in line and "not run" not in line
+            for line in output.splitlines()
+        ), source.name
     assert str(settings.warehouse_path) in output
     with (settings.truth_dir / "identities.csv").open(newline="") as handle:
         personal = {
