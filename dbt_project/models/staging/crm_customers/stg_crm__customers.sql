@@ -1,3 +1,7 @@
+-- A table, not a view: the biggest staging relations; every data test and every model
+-- downstream would otherwise re-run the parse and deduplication over the full history.
+{{ config(materialized='table') }}
+
 -- One row per CRM customer record (crm_id): its row in the latest snapshot that holds it
 -- (latest _partition, then updated_at, then the last _file / _line). Records missing from
 -- the latest snapshot (deleted in the CRM) are kept, flagged is_in_latest_snapshot = false.

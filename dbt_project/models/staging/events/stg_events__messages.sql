@@ -1,3 +1,7 @@
+-- A table, not a view: the biggest staging relations; every data test and every model
+-- downstream would otherwise re-run the parse and deduplication over the full history.
+{{ config(materialized='table') }}
+
 -- One row per Segment message (message_id), deduplicated: retries deliver the same
 -- messageId again; the earliest receipt wins (then the lowest _partition, _file, _line).
 with

@@ -1,3 +1,7 @@
+-- A table, not a view: the biggest staging relations; every data test and every model
+-- downstream would otherwise re-run the parse and deduplication over the full history.
+{{ config(materialized='table') }}
+
 -- One row per HTTP request line of the web server access logs (no deduplication: two
 -- identical lines are two requests), typed, with the parsed user agent.
 with
