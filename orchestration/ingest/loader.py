@@ -153,20 +153,36 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, files: list[LandingFile], tmp_d
                     "UPDATE _files SET read_path = ? WHERE file = ?", [str(repaired), relative]
                 )
         _read_lines(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE _bad_lines (file VARCHAR, line_no BIGINT)")
     rows = [(rel, n) for rel, numbers in bad_lines.items() for n in numbers]
-    if rows:
+    if not rows:
+        # The common case: no copy of the text, just a flag column.
         con.execute(
-            "INSERT INTO _bad_lines SELECT unnest($files), unnest($lines)",
-            {"files": [r[0] for r in rows], "lines": [r[1] for r in rows]},
+            "CREATE OR REPLACE TEMP VIEW _lines AS "
+            "SELECT file, line_no, _text, FALSE AS bad_encoding FROM _lines_read"
         )
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _bad_lines (file VARCHAR, line_no BIGINT)")
+    con.execute(
+        "INSERT INTO _bad_lines SELECT unnest($files), unnest($lines)",
+        {"files": [r[0] for r in rows], "lines": [r[1] for r in rows]},
+    )
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _lines AS
+        CREATE OR REPLACE TEMP VIEW _lines AS
         SELECT l.file, l.line_no, l._text, b.line_no IS NOT NULL AS bad_encoding
         FROM _lines_read l LEFT JOIN _bad_lines b USING (file, line_no)
         """
     )
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    kinds = con.execute(
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = $name "
+        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = $name",
+        {"name": name},
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} {name}")
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection) -> None:
@@ -222,6 +238,7 @@ def load_deliveries(
                     f"DELETE FROM {table} WHERE list_contains($dates, _partition){source_filter}",
                     {"dates": dates} | ({} if table == source.table else {"source": source.name}),
                 )
+            _drop_temp(con, "_records")  # a table for CSV, a view for line formats
             con.execute(records_sql(source))
             con.execute(parsed_sql(source))
             con.execute(

@@ -3,10 +3,11 @@
 Everything here is generated from the source contract (`sources.py`) and runs as one
 set-based statement per step inside DuckDB; Python never loops over records.
 
-Input: temp table `_lines(file, line_no, _text, bad_encoding)` — every physical line of every
-file of the delivery. Output: temp table `_records(file, line, _text, is_header, is_blank)` (what
-counts as a record) and `_parsed` (contract columns, `_extra`, and `problem`, a struct of
-reason and detail that is NULL for a good record).
+Input: `_lines(file, line_no, _text, bad_encoding)`, every physical line of every file of
+the delivery. Output: `_records(file, line, _text, is_header, is_blank)`, what counts as a
+record (a view for line formats, a table for CSV), and the table `_parsed`: contract
+columns, `_extra`, `problem` (a struct of reason and detail, NULL for a good record) and
+the record's text for quarantined records.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def records_sql(source: Source) -> str:
     grouped while a quoted field is open (odd running count of quote characters)."""
     if source.format is not Format.CSV:
         return """
-            CREATE OR REPLACE TEMP TABLE _records AS
+            CREATE OR REPLACE TEMP VIEW _records AS
             SELECT file, line_no AS line, _text, bad_encoding, FALSE AS is_header,
                    TRUE AS closed, trim(_text) = '' AS is_blank
             FROM _lines
@@ -308,8 +309,14 @@ def parsed_sql(source: Source) -> str:
     }
     from_sql, format_whens = builders[source.format](source)
     whens = format_whens + _contract_conditions(source)
+    # Keep only what the inserts need: the record's text is kept for quarantine rows only.
+    columns = ", ".join(source.column_names())
     return f"""
         CREATE OR REPLACE TEMP TABLE _parsed AS
-        SELECT *, CASE {" ".join(whens)} END AS problem
-        FROM ({from_sql}) AS candidate
+        SELECT file, line, {columns}, _extra, problem,
+               CASE WHEN problem IS NOT NULL THEN _text END AS _text
+        FROM (
+            SELECT *, CASE {" ".join(whens)} END AS problem
+            FROM ({from_sql}) AS candidate
+        ) AS checked
     """

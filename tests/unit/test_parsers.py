@@ -308,3 +308,11 @@ def test_contract_columns_do_not_collide_with_loader_columns() -> None:
     }
     for source in SOURCES_BY_NAME.values():
         assert not internal & set(source.column_names()), source.name
+
+
+def test_one_connection_loads_csv_then_json_then_csv(con, tmp_path: Path) -> None:
+    land(tmp_path, "products", "p.csv", "product_id,name,price\np1,Pen,1.5\n")
+    land(tmp_path, "events", "e.jsonl", event() + "\n")
+    for source in ("products", "events", "products"):
+        (audit,) = load(con, tmp_path, source)
+        assert audit.balanced and audit.raw_rows == 1
