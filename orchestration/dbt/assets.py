@@ -52,9 +52,30 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         # dbt reads the warehouse path from the environment (profiles.yml): the same file
         # the ingest assets wrote, released by them before this step starts.
         os.environ["CDW_WAREHOUSE_PATH"] = warehouse.database
+        log_source_freshness(context, dbt, manifest_path)
         yield from dbt.cli(["build"], context=context).stream()
 
     return [dbt_models]
+
+
+def log_source_freshness(
+    context: AssetExecutionContext, dbt: DbtCliResource, manifest_path: Path
+) -> None:
+    """`dbt source freshness` against the run date (sources YAML: loaded_at_field is the
+    delivery date): reported per source, never blocking — a late delivery is news, not a
+    reason to stop the other sources."""
+    invocation = dbt.cli(["source", "freshness"], manifest=manifest_path, raise_on_error=False)
+    invocation.wait()
+    results = invocation.get_artifact("sources.json").get("results", [])
+    verdicts = sorted(
+        (r["unique_id"].rsplit(".", 1)[-1], r.get("status", "unknown")) for r in results
+    )
+    stale = [name for name, status in verdicts if status not in ("pass", "success")]
+    context.log.info(
+        "source freshness (dbt): " + ", ".join(f"{name} {status}" for name, status in verdicts)
+    )
+    if stale:
+        context.log.warning(f"sources not fresh against the run date: {', '.join(stale)}")
 
 
 def dbt_resource() -> DbtCliResource:
