@@ -7,22 +7,28 @@ Python except a few counts per round.
 
 Algorithm (docs/identity.md has the long form):
 
-1. **Encode.** Every distinct node gets an integer surrogate id, numbered in priority order:
-   by `order_by` (e.g. first-seen time, from `nodes_table`), then by the node value. The
-   smallest id of a component is therefore its earliest-seen node — the component's key.
+1. **Encode.** Every distinct node gets an integer surrogate id. Without a priority the id
+   is a 64-bit hash of the node, computed in the same scan that reads the edges (no sort,
+   no join); distinctness of the hashes is checked, and a collision falls back to ranks.
+   With a priority (`nodes_table` + `order_by`, e.g. first-seen time) ids are ranks in
+   (priority, node) order, so the smallest id of a component is its earliest-seen node.
    Edges become distinct integer pairs (u < v); self-loops and duplicates drop out.
 2. **Contract, round by round.** On the working edge set W:
    - m(x) = min(x, neighbours of x); p(x) = min over x and its neighbours y of m(y)
      (two hops of min-label propagation in one round: a star is done in one round);
    - pointer jumping p(x) ← p(p(x)) until no pointer changes (a chain of parents
      collapses in log2(depth) steps, not depth steps);
-   - every x with p(x) ≠ x is recorded in the parent forest and leaves W; W is rewritten
-     to its roots: W' = distinct (p(u), p(v)) with p(u) ≠ p(v).
+   - every x with p(x) ≠ x (only those are stored) is recorded in the round's parent
+     table and leaves W; W is rewritten to its roots: W' = distinct (p(u), p(v)),
+     p(u) ≠ p(v).
    The loop stops when W is empty: then a further propagation round would change no label.
    Each round removes at least every node that has a smaller neighbour, so W shrinks fast
-   (person-shaped graphs: 2-4 rounds; long chains: about log of their length).
-3. **Resolve.** Pointer jumping over the parent forest (depth ≤ rounds) gives each node its
-   root; nodes never re-parented are their own root.
+   (the person-shaped benchmark: 5-7 rounds, W ~15x smaller after round 1; a long chain
+   takes about log of its length).
+3. **Resolve**, last round first: a parent recorded in round r was a root then, and its
+   own root (if it got one later) is already resolved: one join per round. Nodes never
+   re-parented are their own root. The component's key (`component_node`): with ranks,
+   the node of the smallest id; with hashes, the smallest node of the component.
 4. **Check.** One pass over the encoded edges: both ends of every edge must carry the same
    component, and every component id must be its smallest member. If so, min-label
    propagation has reached its fixed point (`converged = True`). `max_rounds` is only a
@@ -103,6 +109,7 @@ def connected_components(
     order_by: str | None = None,
     max_rounds: int = 200,
     temporary: bool = False,
+    ids: str = "auto",
 ) -> ComponentStats:
     """Write `out_table(node, node_id, component_id, component_node)`, one row per node.
 
@@ -111,10 +118,12 @@ def connected_components(
     - `nodes_table(node, …)`: optional; adds isolated nodes and, with `order_by` (a SQL
       expression over its columns, e.g. ``"first_seen_at"``), decides which node is a
       component's smallest id. Without it nodes are ordered by their value.
-    - `component_id` is the smallest surrogate id in the component and `component_node`
-      the node value that carries it.
+    - `component_id` is the smallest surrogate id in the component (a rank or a hash: a
+      label within this run only) and `component_node` the component's key: its smallest
+      node in (priority, node) order.
 
     - `temporary`: write `out_table` as a temporary table (connection-local).
+    - `ids`: "auto" (hashes without `nodes_table`, ranks with it) or "rank" (always ranks).
 
     Raises NotConvergedError when `max_rounds` (a safety net, default 200: a path of 2^200
     nodes) is exceeded or the final check fails.
@@ -123,8 +132,15 @@ def connected_components(
     edges_table, out_table = _ident(edges_table), _ident(out_table)
     a, b, node = _ident(node_a), _ident(node_b), _ident(node)
 
-    # 1. Encode: integer ids in priority order.
-    if nodes_table is None:
+    # 1. Encode. With a priority (nodes_table): ids are ranks in priority order, so the
+    # smallest id of a component is its key ("ordered"). Without: ids are 64-bit hashes
+    # of the node, computed in the edge scan itself (no sort, no join); the key is then
+    # the smallest node, taken per component at the end ("hashed"). A hash collision
+    # (checked, never assumed away) falls back to ordered ids.
+    if ids not in ("auto", "rank"):
+        raise ValueError(f"ids must be 'auto' or 'rank', not {ids!r}")
+    hashed = nodes_table is None and ids == "auto"
+    if hashed:
         con.execute(
             f"""
             create or replace temp table _cc_nodes as
@@ -133,23 +149,40 @@ def connected_components(
                 union
                 select {b} from {edges_table} where {b} is not null
             )
-            select node, cast(row_number() over (order by node) - 1 as integer) as id
-            from distinct_nodes
+            select node, hash(node) as id from distinct_nodes
+            """
+        )
+        hashed = _scalar(con, "select count(distinct id) = count(*) from _cc_nodes")
+    if hashed:
+        id_type = "ubigint"
+        con.execute(
+            f"""
+            create or replace temp table _cc_edges as
+            select distinct least(hash({a}), hash({b})) as u, greatest(hash({a}), hash({b})) as v
+            from {edges_table}
+            where {a} is not null and {b} is not null and {a} <> {b}
             """
         )
     else:
-        nodes_table = _ident(nodes_table)
-        priority = order_by or "null"
-        con.execute(
-            f"""
-            create or replace temp table _cc_nodes as
-            with all_nodes as (
-                select {node} as node, {priority} as priority from {nodes_table}
+        id_type = "integer"
+        if nodes_table is None:
+            all_nodes = f"""
+                select {a} as node, null as priority from {edges_table} where {a} is not null
+                union all
+                select {b}, null from {edges_table} where {b} is not null"""
+        else:
+            nodes_table = _ident(nodes_table)
+            all_nodes = f"""
+                select {node} as node, {order_by or "null"} as priority from {nodes_table}
                 where {node} is not null
                 union all
                 select {a}, null from {edges_table} where {a} is not null
                 union all
-                select {b}, null from {edges_table} where {b} is not null
+                select {b}, null from {edges_table} where {b} is not null"""
+        con.execute(
+            f"""
+            create or replace temp table _cc_nodes as
+            with all_nodes as ({all_nodes}
             ),
             distinct_nodes as (
                 select node, min(priority) as priority from all_nodes group by node
@@ -161,16 +194,16 @@ def connected_components(
             from distinct_nodes
             """
         )
-    con.execute(
-        f"""
-        create or replace temp table _cc_edges as
-        select distinct least(na.id, nb.id) as u, greatest(na.id, nb.id) as v
-        from {edges_table} as e
-        join _cc_nodes as na on e.{a} = na.node
-        join _cc_nodes as nb on e.{b} = nb.node
-        where na.id <> nb.id
-        """
-    )
+        con.execute(
+            f"""
+            create or replace temp table _cc_edges as
+            select distinct least(na.id, nb.id) as u, greatest(na.id, nb.id) as v
+            from {edges_table} as e
+            join _cc_nodes as na on e.{a} = na.node
+            join _cc_nodes as nb on e.{b} = nb.node
+            where na.id <> nb.id
+            """
+        )
     n_nodes = _scalar(con, "select count(*) from _cc_nodes")
     n_edges = _scalar(con, "select count(*) from _cc_edges")
 
@@ -193,7 +226,8 @@ def connected_components(
         )
         # p(x) = min over x's neighbours y of m(y) (m(y) = y when y has no smaller
         # neighbour). It is at most m(x) (each neighbour y has m(y) <= y) and at most x
-        # (x is a neighbour of each of its neighbours).
+        # (x is a neighbour of each of its neighbours). Only x with p(x) < x are kept:
+        # a node absent from _cc_p is a root of this round.
         con.execute(
             """
             create or replace temp table _cc_p as
@@ -204,29 +238,30 @@ def connected_components(
                 select w.v, coalesce(mu.m, w.u)
                 from _cc_work as w left join _cc_m as mu on w.u = mu.x
             )
-            select x, min(c) as p from candidates group by x
+            select x, min(c) as p from candidates group by x having min(c) < x
             """
         )
         jumps += _jump(con, "_cc_p", max_rounds)
         con.execute(
-            f"create or replace temp table _cc_parent_{rounds} as "
-            "select x, p from _cc_p where p <> x"
-        )
-        con.execute(
             """
             create or replace temp table _cc_work as
-            select distinct least(pu.p, pv.p) as u, greatest(pu.p, pv.p) as v
-            from _cc_work as w
-            join _cc_p as pu on w.u = pu.x
-            join _cc_p as pv on w.v = pv.x
-            where pu.p <> pv.p
+            with mapped as (
+                select coalesce(pu.p, w.u) as pu, coalesce(pv.p, w.v) as pv
+                from _cc_work as w
+                left join _cc_p as pu on w.u = pu.x
+                left join _cc_p as pv on w.v = pv.x
+            )
+            select distinct least(pu, pv) as u, greatest(pu, pv) as v
+            from mapped
+            where pu <> pv
             """
         )
+        con.execute(f"alter table _cc_p rename to _cc_parent_{rounds}")
         remaining = _scalar(con, "select count(*) from _cc_work")
 
     # 3. Resolve, last round first: a parent recorded in round r was a root in round r and
     # got its own root (if any) in a later round, already resolved. One join per round.
-    con.execute("create or replace temp table _cc_root (x integer, p integer)")
+    con.execute(f"create or replace temp table _cc_root (x {id_type}, p {id_type})")
     for r in range(rounds, 0, -1):
         con.execute(
             f"""
@@ -236,37 +271,25 @@ def connected_components(
             """
         )
         con.execute(f"drop table _cc_parent_{r}")
-    con.execute(
-        f"""
-        create or replace {"temp " if temporary else ""}table {out_table} as
-        select
-            n.node,
-            n.id as node_id,
-            coalesce(r.p, n.id) as component_id,
-            coalesce(roots.node, n.node) as component_node
-        from _cc_nodes as n
-        left join _cc_root as r on n.id = r.x
-        left join _cc_nodes as roots on r.p = roots.id
-        """
-    )
-
-    # 4. Fixed-point check: no edge between two labels, every label its component's minimum.
+    # 4. Fixed-point check, on the integer labels (label(x) = root of x, x itself if none):
+    #    no edge joins two different labels, so one more round of min-label propagation
+    #    would change nothing; every label is a root (not itself re-parented) and smaller
+    #    than the nodes it labels, so it is its component's minimum.
     bad_edges = _scalar(
         con,
-        f"""
+        """
         select count(*) from _cc_edges as e
-        join {out_table} as cu on e.u = cu.node_id
-        join {out_table} as cv on e.v = cv.node_id
-        where cu.component_id <> cv.component_id
+        left join _cc_root as ru on e.u = ru.x
+        left join _cc_root as rv on e.v = rv.x
+        where coalesce(ru.p, e.u) <> coalesce(rv.p, e.v)
         """,
     )
     bad_labels = _scalar(
         con,
-        f"""
-        select count(*) from (
-            select component_id, min(node_id) as smallest from {out_table}
-            group by component_id
-        ) where smallest <> component_id
+        """
+        select count(*) from _cc_root as r
+        left join _cc_root as rr on r.p = rr.x
+        where r.p >= r.x or rr.x is not null
         """,
     )
     if bad_edges or bad_labels:
@@ -274,7 +297,41 @@ def connected_components(
             f"fixed-point check failed: {bad_edges} edges across labels, "
             f"{bad_labels} labels not their component's minimum"
         )
-    n_components = _scalar(con, f"select count(distinct component_id) from {out_table}")
+    n_components = n_nodes - _scalar(con, "select count(*) from _cc_root")
+
+    temp = "temp " if temporary else ""
+    if hashed:
+        # The key of a component: its smallest node.
+        con.execute(
+            f"""
+            create or replace {temp}table {out_table} as
+            with labelled as (
+                select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id
+                from _cc_nodes as n
+                left join _cc_root as r on n.id = r.x
+            ),
+            keys as (
+                select component_id, min(node) as component_node
+                from labelled group by component_id
+            )
+            select labelled.*, keys.component_node
+            from labelled join keys on labelled.component_id = keys.component_id
+            """
+        )
+    else:
+        con.execute(
+            f"""
+            create or replace {temp}table {out_table} as
+            select
+                n.node,
+                n.id as node_id,
+                coalesce(r.p, n.id) as component_id,
+                coalesce(roots.node, n.node) as component_node
+            from _cc_nodes as n
+            left join _cc_root as r on n.id = r.x
+            left join _cc_nodes as roots on r.p = roots.id
+            """
+        )
     for table in ("_cc_nodes", "_cc_edges", "_cc_work", "_cc_m", "_cc_p", "_cc_root"):
         con.execute(f"drop table if exists {table}")
     return ComponentStats(

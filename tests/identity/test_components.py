@@ -171,13 +171,20 @@ def test_rejects_non_identifier_table_names(con):
         connected_components(con, "edges; drop table x", "out")
 
 
+@pytest.mark.parametrize("ids", ["auto", "rank"])
+def test_hashed_and_ranked_ids_agree(con, ids):
+    labels, _ = stitch(con, [("b", "c"), ("c", "a"), ("x", "y")], ids=ids)
+    assert labels == {"a": "a", "b": "a", "c": "a", "x": "x", "y": "x"}
+
+
 def test_empty_edge_table(con):
     labels, stats = stitch(con, [])
     assert labels == {} and stats.rounds == 0 and stats.components == 0
 
 
+@pytest.mark.parametrize("ids", ["auto", "rank"])
 @pytest.mark.parametrize("seed", range(8))
-def test_same_partition_as_networkx_on_random_graphs(con, seed):
+def test_same_partition_as_networkx_on_random_graphs(con, seed, ids):
     rng = random.Random(seed)
     n = rng.choice([50, 500, 3000])
     m = rng.randint(1000, 4000)
@@ -191,7 +198,7 @@ def test_same_partition_as_networkx_on_random_graphs(con, seed):
     edges += list(pairwise(chain))
     rng.shuffle(edges)
 
-    labels, stats = stitch(con, edges)
+    labels, stats = stitch(con, edges, ids=ids)
 
     graph = nx.Graph()
     graph.add_edges_from(edges)
