@@ -1,10 +1,11 @@
 """The gate's expectation suites, as code (the JSON under expectations/ is generated from it).
 
 One suite per raw source, `raw_<source>`, built from the landing contract
-(`orchestration/ingest/sources.py`) plus per-source plausibility checks; staging suites will
-be `stg_<model>` (add a `SuiteSpec` to `STAGING_SUITES`, or drop a suite JSON with
-`meta.cdw` into expectations/expectations/, then run
-`python -m orchestration.quality.gx_project sync`; see docs/quality.md).
+(`orchestration/ingest/sources.py`) plus per-source plausibility checks, and one per dbt
+staging model that matters, named like the model (`stg_<source>__<entity>`, `_STAGING`
+below; validated whole, after `dbt build`). To add one: a function in `_STAGING` (or a
+suite JSON with `meta.cdw` in expectations/expectations/), then run
+`python -m orchestration.quality.gx_project sync`; see docs/quality.md.
 
 Every expectation carries `meta = {"severity": "critical" | "warning", "why": "..."}` (and
 GX's own `severity` field, kept equal). **Critical**: the data would make something
@@ -854,10 +855,228 @@ def raw_suite(source: Source) -> SuiteSpec:
 
 RAW_SUITES: tuple[SuiteSpec, ...] = tuple(raw_suite(s) for s in SOURCES)
 
-# Staging suites go here once dbt staging exists, e.g.
-#   SuiteSpec(name="stg_events__tracks", table="main_staging.stg_events__tracks",
-#             description="...", partition_column="_partition", expectations=(...))
-STAGING_SUITES: tuple[SuiteSpec, ...] = ()
+
+# --- staging ---------------------------------------------------------------------------------
+#
+# The dbt staging models (schema `staging`, docs/staging.md: views, and tables for the three
+# largest), validated after `dbt build`. Raw suites check what was delivered; these check
+# what staging made of it: keys unique after deduplication, casts that worked, enumerations
+# the marts route on, and conversions that produced a value. Each suite validates the
+# **whole model** (partition_column=None): uniqueness after deduplication is a property of
+# the whole model (a key delivered on two days is only a duplicate when both are in the
+# batch), and a view is computed over every raw partition anyway (its deduplication windows
+# span them), so filtering to the run's partitions would save little. Locators in row
+# queries: `_file`, `_line` of the raw row each staging row was kept from.
+
+STAGING_SCHEMA = "staging"
+
+
+def _key(column: str, what: str, dedup: str) -> list[Expectation]:
+    return [
+        critical(
+            gxe.ExpectColumnValuesToNotBeNull(column=column),
+            f"The key of {what}: a row without it cannot be joined, deduplicated or erased.",
+        ),
+        critical(
+            gxe.ExpectColumnValuesToBeUnique(column=column),
+            f"One row per {what} is the model's grain ({dedup}); a repeated key would fan "
+            "out every join downstream and count it twice.",
+        ),
+    ]
+
+
+def _not_null(column: str, why: str, severity: Severity = CRITICAL) -> Expectation:
+    mark = critical if severity == CRITICAL else warning
+    return mark(gxe.ExpectColumnValuesToNotBeNull(column=column), why)
+
+
+def _stg_events__messages() -> list[Expectation]:
+    return [
+        *_key("message_id", "Segment message", "deduplication on messageId must have worked"),
+        _in_set(
+            CRITICAL,
+            "message_type",
+            SEGMENT_TYPES,
+            "Pages, screens, tracks and identifies are split by message_type; any other "
+            "value would be dropped from every model.",
+        ),
+        _not_null(
+            "event_at",
+            "Every session, funnel and cohort is placed in time by event_at; a message "
+            "without it would silently fall out of all of them.",
+        ),
+        rows(
+            WARNING,
+            "received_at is not before event_at",
+            "SELECT _file, _line FROM {batch} WHERE received_at < event_at",
+            "Segment's timestamp is receivedAt corrected for the device clock, so an event "
+            "cannot happen after the collector received it: a parsing or time-zone error.",
+            column="received_at",
+        ),
+    ]
+
+
+def _stg_web_access__requests() -> list[Expectation]:
+    return [
+        *_key("request_id", "access-log request line", "md5 of _file:_line"),
+        _not_null(
+            "requested_at",
+            "Sessions and page views are placed in time by requested_at; a request "
+            "without it would drop out of them.",
+        ),
+        _not_null(
+            "is_crawler",
+            "Crawler traffic is excluded from sessions by is_crawler, from the user-agent "
+            "lookup raw.user_agents; a NULL means the lookup missed a user agent, and that "
+            "traffic could not be excluded.",
+        ),
+        rows(
+            WARNING,
+            f"Crawlers (is_crawler) make at most {CRAWLER_SHARE_MAX:.0%} of the requests",
+            f"""
+            WITH b AS (SELECT _file, _line, is_crawler FROM {{batch}})
+            SELECT _file, _line FROM b
+            WHERE is_crawler AND (SELECT avg(is_crawler::INTEGER) FROM b) > {CRAWLER_SHARE_MAX}
+            """,
+            "The same surge warning as on raw, now with the real crawler verdict "
+            "(ua-parser and crawlerdetect): a new bot or a scan distorts traffic figures.",
+            column="is_crawler",
+        ),
+    ]
+
+
+def _stg_crm__customers() -> list[Expectation]:
+    return [
+        *_key("crm_id", "CRM record", "latest snapshot row per crm_id"),
+        _not_null(
+            "is_in_latest_snapshot",
+            "Privacy logic acts on records that left the CRM (is_in_latest_snapshot = "
+            "false); a NULL could neither keep nor erase them.",
+        ),
+        rows(
+            WARNING,
+            "email_normalized looks like an e-mail address",
+            "SELECT _file, _line FROM {batch} WHERE email_normalized IS NOT NULL AND NOT "
+            r"regexp_full_match(email_normalized, '[^@\s]+@[^@\s]+\.[^@\s]+')",
+            "email_normalized is the stitching key for e-mail; a malformed one cannot match "
+            "anything (a typo in the CRM, or a normalisation bug).",
+            column="email_normalized",
+        ),
+        _in_set(
+            WARNING,
+            "jurisdiction",
+            JURISDICTIONS,
+            "The customer's default jurisdiction picks the consent defaults; one the seed "
+            "does not know gets no default.",
+        ),
+    ]
+
+
+def _stg_orders__orders() -> list[Expectation]:
+    return [
+        *_key("order_id", "order", "latest delivery per order_id"),
+        _not_null(
+            "order_status",
+            "Revenue is counted by status; an order without one is in no revenue figure.",
+        ),
+        _in_set(
+            CRITICAL,
+            "order_status",
+            ORDER_STATUSES,
+            "Revenue counts completed orders and subtracts refunds; an order in another "
+            "status would be counted wrongly in every revenue and RFM figure.",
+        ),
+        _not_null(
+            "ordered_at",
+            "Orders are placed in time (cohorts, RFM recency, the conversion rate's day) "
+            "by ordered_at.",
+        ),
+        rows(
+            CRITICAL,
+            "order_total_reporting is present when the currency is known",
+            "SELECT _file, _line FROM {batch} WHERE order_total IS NOT NULL "
+            f"AND currency IN {_in(CURRENCIES)} AND order_total_reporting IS NULL",
+            "Revenue is summed in the reporting currency; an order in a currency the seed "
+            "knows that still converts to NULL (a missing rate for its date, a broken "
+            "join) would vanish from revenue.",
+            column="order_total_reporting",
+        ),
+        _currency(),
+    ]
+
+
+def _stg_consent__records() -> list[Expectation]:
+    return [
+        *_key("consent_id", "consent ledger entry", "first delivery per consent_id"),
+        _in_set(
+            CRITICAL,
+            "consent_status",
+            CONSENT_STATUSES,
+            "Consent in force is decided from granted / denied / withdrawn; any other "
+            "status could let data be used without consent.",
+        ),
+        _not_null(
+            "consent_status",
+            "An entry without a status cannot say whether data may be used.",
+        ),
+        _not_null(
+            "recorded_at",
+            "Analytics marts use the consent in force at each event's time; an entry "
+            "without recorded_at cannot be placed on the ledger's time line.",
+        ),
+        _in_set(
+            WARNING,
+            "purpose",
+            CONSENT_PURPOSES,
+            "Purposes map to seeds/consent_defaults.csv; an unknown purpose governs nothing.",
+        ),
+        _in_set(
+            WARNING,
+            "jurisdiction",
+            JURISDICTIONS,
+            "Defaults differ by jurisdiction (opt-in under GDPR and LGPD, opt-out under "
+            "CCPA); one the seed does not know gets no default.",
+        ),
+    ]
+
+
+_STAGING = {
+    "stg_events__messages": (
+        _stg_events__messages,
+        "One row per Segment message after deduplication on messageId.",
+    ),
+    "stg_web_access__requests": (
+        _stg_web_access__requests,
+        "One row per access-log request line, with the crawler verdict.",
+    ),
+    "stg_crm__customers": (
+        _stg_crm__customers,
+        "One row per CRM record (crm_id), its latest snapshot row.",
+    ),
+    "stg_orders__orders": (
+        _stg_orders__orders,
+        "One row per order (order_id), its latest delivery, total in the reporting currency.",
+    ),
+    "stg_consent__records": (
+        _stg_consent__records,
+        "One row per consent ledger entry (consent_id), its first delivery.",
+    ),
+}
+
+
+def staging_suite(model: str) -> SuiteSpec:
+    build, grain = _STAGING[model]
+    return SuiteSpec(
+        name=staging_suite_name(model),
+        table=f"{STAGING_SCHEMA}.{model}",
+        description=f"{STAGING_SCHEMA}.{model} (dbt model, validated whole): {grain} "
+        "Model docs: docs/staging.md.",
+        expectations=tuple(build()),
+        partition_column=None,
+    )
+
+
+STAGING_SUITES: tuple[SuiteSpec, ...] = tuple(staging_suite(m) for m in _STAGING)
 
 
 def suite_specs() -> tuple[SuiteSpec, ...]:
