@@ -12,6 +12,10 @@ What `sync` maintains (all committed; GX 1.x file context):
     validation_definitions/<suite>  suite × the table's batch definition
     checkpoints/<suite>             that validation definition + Data Docs update
 
+    plugins/custom_data_docs/       Data Docs that work offline: template overrides (views/)
+                                    and the scripts and stylesheets they load (static/vendor/,
+                                    copied into the site by `install_docs_assets`)
+
 Generated, ignored: uncommitted/validations/ (results), uncommitted/data_docs/ (HTML).
 `sync` only writes what differs, so running it twice changes nothing.
 """
@@ -50,6 +54,7 @@ BATCH_DEFINITION = "run_partitions"
 WHOLE_TABLE = "whole_table"
 DOCS_ACTION = "update_data_docs"
 DOCS_SITE = "local_site"
+DOCS_ASSETS = Path("plugins") / "custom_data_docs" / "static"  # in the project, see docs
 # No sample values, ever: GX reports counts only (privacy; see docs/quality.md). The gate
 # reads this back from each committed checkpoint, so it is the one setting in force.
 RESULT_FORMAT: dict[str, Any] = {
@@ -72,8 +77,13 @@ def batch_definition_name(partition_column: str | None) -> str:
 
 
 def open_context(project_dir: Path, warehouse_path: Path) -> Any:
-    """The project's file context, its datasource bound to `warehouse_path`."""
+    """The project's file context, its datasource bound to `warehouse_path`.
+
+    Also puts the Data Docs' scripts and stylesheets into the site (`install_docs_assets`),
+    so every page GX renders from here on works offline.
+    """
     enable_persisted_connection()
+    install_docs_assets(project_dir)
     return gx.get_context(
         mode="file",
         context_root_dir=str(project_dir),
@@ -83,6 +93,32 @@ def open_context(project_dir: Path, warehouse_path: Path) -> Any:
 
 def docs_index(project_dir: Path) -> Path:
     return project_dir / "uncommitted" / "data_docs" / DOCS_SITE / "index.html"
+
+
+def install_docs_assets(project_dir: Path) -> list[str]:
+    """Copy the vendored Data Docs assets into the site's static/ folder; what was copied.
+
+    GX 1.24's page templates load jQuery, Bootstrap, bootstrap-table and Font Awesome from
+    CDNs, so offline (and this project's machines are) the index is an empty page, and a
+    steward's browser would report every visit to third parties. The project overrides
+    those templates (`plugins/custom_data_docs/views/`, found by GX through
+    `plugins_directory`) to load the same files from `static/vendor/`; this puts them there
+    (`plugins/custom_data_docs/static/` → `uncommitted/data_docs/local_site/static/`).
+    Cheap when nothing changed: files are compared by size and modification time.
+    """
+    source = project_dir / DOCS_ASSETS
+    target = docs_index(project_dir).parent / "static"
+    copied = []
+    for path in sorted(source.rglob("*")):
+        if not path.is_file():
+            continue
+        destination = target / path.relative_to(source)
+        if destination.is_file() and filecmp.cmp(path, destination, shallow=True):
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, destination)
+        copied.append(str(path.relative_to(source)))
+    return copied
 
 
 # --- suites ------------------------------------------------------------------------------
