@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: setup demo run test lint dev bench clean
+.PHONY: setup chromium demo run test lint dev bench clean
 
 # Everything the project needs, pinned: requirements.lock is the full tree, pyproject.toml
 # the direct dependencies. Re-runs only when either file changes.
@@ -16,7 +16,19 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed chromium
+
+# Debian's chromium for the browser tests (tests/quality/test_data_docs_browser.py opens the
+# Data Docs in headless Chromium; the test fails, never skips, when it is missing).
+# Idempotent: installs only when /usr/bin/chromium is missing, and only as root.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "chromium is missing: the browser tests will fail until it is installed."; \
+		echo "Install it as root: apt-get update && apt-get install -y chromium"; \
+	fi
 
 # Generate sample deliveries (if data/landing is empty) and run the main job end to end.
 demo: setup
