@@ -1,9 +1,10 @@
 """The Great Expectations gate on a small generated warehouse.
 
-One module-scoped build (150 customers × 5 days through the real Dagster job) is validated
-by every raw suite. Every figure GX reports is recomputed here in plain SQL, so a GX that
-silently returns empty or wrong metrics (the DuckDB persisted-connection bug) fails the
-tests; defects injected into a copy must fail the critical expectations with exact counts.
+One session-scoped build (150 customers × 5 days through the real Dagster job, conftest.py)
+is validated by every raw and staging suite. Every figure GX reports is recomputed here in
+plain SQL, so a GX that silently returns empty or wrong metrics (the DuckDB
+persisted-connection bug) fails the tests; defects injected into a copy must fail the
+critical expectations with exact counts.
 """
 
 from __future__ import annotations
@@ -19,58 +20,44 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlalchemy as sa
-from dagster import DagsterInstance
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    AssetSpec,
+    DagsterInstance,
+    Definitions,
+    define_asset_job,
+)
+from dagster_duckdb import DuckDBResource
 
-from orchestration.cli import run_job
 from orchestration.ingest.sources import SOURCES
 from orchestration.quality import gx_duckdb, gx_project
+from orchestration.quality.checks import build_gx_staging_check, committed_staging_models
 from orchestration.quality.gx_gate import (
     GateError,
     GateResult,
     build_data_docs,
     data_docs_index,
+    staging_models,
     validate_all_raw,
+    validate_all_staging,
     validate_raw,
     validate_table,
 )
-from orchestration.quality.gx_suites import CRITICAL, PARTITION_COLUMN, WARNING, suite_specs
-from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.quality.gx_suites import (
+    CRITICAL,
+    PARTITION_COLUMN,
+    STAGING_SUITES,
+    WARNING,
+    suite_specs,
+)
 from orchestration.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-CONFIG = GeneratorConfig(customers=150, days=5, end_date=date(2026, 1, 10), seed=5)
-FIRST, LAST = date(2026, 1, 6), date(2026, 1, 10)  # every delivery of CONFIG
+FIRST, LAST = date(2026, 1, 6), date(2026, 1, 10)  # every delivery of conftest.CONFIG
 SUB_FIRST, SUB_LAST = date(2026, 1, 7), date(2026, 1, 9)  # a run's partitions
 OUTSIDE = date(2026, 1, 6)
-
-
-@pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    root = tmp_path_factory.mktemp("gx_warehouse")
-    settings = Settings(
-        data_dir=root,
-        landing_dir=root / "landing",
-        truth_dir=root / "truth",
-        warehouse_path=root / "warehouse.duckdb",
-        first_delivery_date=date(2015, 1, 1),
-    )
-    generate(CONFIG, settings.landing_dir, settings.truth_dir)
-    assert run_job(settings=settings, instance=DagsterInstance.ephemeral()) == 0
-    return settings
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the committed GX project, so test results stay out of the repository."""
-    copy = tmp_path_factory.mktemp("gx_project") / "expectations"
-    shutil.copytree(gx_project.PROJECT_DIR, copy, ignore=shutil.ignore_patterns("uncommitted"))
-    return copy
-
-
-@pytest.fixture(scope="module")
-def clean(build: Settings, project: Path) -> list[GateResult]:
-    return validate_all_raw(build.warehouse_path, FIRST, LAST, project=project)
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +100,10 @@ def defective(build: Settings, project: Path, canary: str, tmp_path_factory) -> 
     return {"path": path, "result": result, "reviews": reviews}
 
 
+def test_delivery_range_is_the_generated_one(delivery_range: tuple[date, date]) -> None:
+    assert delivery_range == (FIRST, LAST)
+
+
 # --- clean data ------------------------------------------------------------------------------
 
 
@@ -123,6 +114,36 @@ def test_every_raw_suite_passes_its_critical_expectations(clean: list[GateResult
         assert result.passed_critical, result.summary()
         assert all(o.error is None for o in result.results), result.summary()
         assert (result.first, result.last) == (FIRST, LAST)
+
+
+def test_every_staging_suite_passes_its_critical_expectations(
+    clean_staging: list[GateResult],
+) -> None:
+    assert [r.suite for r in clean_staging] == [s.name for s in STAGING_SUITES]
+    assert {s.name for s in STAGING_SUITES} >= {
+        "stg_events__messages",
+        "stg_web_access__requests",
+        "stg_crm__customers",
+        "stg_orders__orders",
+        "stg_consent__records",
+    }
+    for result in clean_staging:
+        print(result.summary())
+        assert result.passed_critical, result.summary()
+        assert all(o.error is None for o in result.results), result.summary()
+        assert (result.first, result.last) == (None, None)  # whole models
+        assert result.table == f"staging.{result.suite}"
+
+
+def test_the_nightly_job_runs_the_staging_gate_after_dbt(nightly) -> None:
+    models = staging_models()
+    assert committed_staging_models() == sorted(models)
+    for model in models:
+        assert nightly.checks[(f"staging/{model}", "gx_critical")], model
+        assert (f"staging/{model}", "gx_warnings") in nightly.checks
+        assert nightly.steps.index("dbt_models") < nightly.steps.index(f"gx_staging_{model}")
+    for source in SOURCES:
+        assert nightly.checks[(f"raw/{source.name}", "gx_critical")], source.name
 
 
 def test_every_expectation_is_classified_and_explained() -> None:
@@ -186,13 +207,13 @@ def _oracle(con, outcome, table: str, first: date | None, last: date | None, con
     raise AssertionError(f"no SQL oracle for {outcome.expectation_type}: add one")
 
 
-@pytest.mark.parametrize("scope", ["run partitions", "whole table"])
-def test_gx_figures_equal_plain_sql(build: Settings, project: Path, scope: str) -> None:
-    first, last = (SUB_FIRST, SUB_LAST) if scope == "run partitions" else (None, None)
-    results = validate_all_raw(build.warehouse_path, first, last, build_docs=False, project=project)
+def _compare_with_sql(
+    warehouse: Path, results: list[GateResult], first: date | None, last: date | None
+) -> int:
+    """Every figure of `results` equals its plain-SQL twin; how many were compared."""
     specs = {s.name: s for s in suite_specs()}
     compared = 0
-    with duckdb.connect(str(build.warehouse_path)) as con:
+    with duckdb.connect(str(warehouse)) as con:
         for result in results:
             spec = specs[result.suite]
             assert len(result.results) == len(spec.expectations)
@@ -200,7 +221,7 @@ def test_gx_figures_equal_plain_sql(build: Settings, project: Path, scope: str) 
             assert len(configs) == len(spec.expectations), "descriptions must be unique"
             total = con.execute(f"SELECT count(*) FROM {_batch(spec.table, first, last)}")
             (rows,) = total.fetchone()
-            if scope == "run partitions":
+            if first is not None:
                 (everything,) = con.execute(f"SELECT count(*) FROM {spec.table}").fetchone()
                 assert rows < everything, spec.table
             for outcome in result.results:
@@ -215,7 +236,21 @@ def test_gx_figures_equal_plain_sql(build: Settings, project: Path, scope: str) 
                 if outcome.element_count is not None:
                     assert outcome.element_count == rows, (result.suite, outcome)
                 compared += 1
-    assert compared == sum(len(s.expectations) for s in specs.values() if s.name.startswith("raw_"))
+    return compared
+
+
+@pytest.mark.parametrize("scope", ["run partitions", "whole table"])
+def test_gx_figures_equal_plain_sql(build: Settings, project: Path, scope: str) -> None:
+    first, last = (SUB_FIRST, SUB_LAST) if scope == "run partitions" else (None, None)
+    results = validate_all_raw(build.warehouse_path, first, last, build_docs=False, project=project)
+    compared = _compare_with_sql(build.warehouse_path, results, first, last)
+    assert compared == sum(len(s.expectations) for s in suite_specs() if s.name.startswith("raw_"))
+
+
+def test_staging_figures_equal_plain_sql(build: Settings, project: Path) -> None:
+    results = validate_all_staging(build.warehouse_path, build_docs=False, project=project)
+    compared = _compare_with_sql(build.warehouse_path, results, None, None)
+    assert compared == sum(len(s.expectations) for s in STAGING_SUITES)
 
 
 # --- defects ----------------------------------------------------------------------------------
@@ -254,6 +289,99 @@ def test_a_warning_does_not_block(defective: dict) -> None:
         "unexpected_rows_expectation", "rating", "[warning] rating is between 1 and 5"
     )
     assert rating in reviews.failed_warnings and rating.unexpected_count == 2
+
+
+@pytest.fixture(scope="module")
+def staging_defective(build: Settings, project: Path, canary: str, tmp_path_factory) -> dict:
+    """A copy of the warehouse whose staging models went wrong the ways staging can."""
+    path = tmp_path_factory.mktemp("gx_staging_defects") / "warehouse.duckdb"
+    shutil.copyfile(build.warehouse_path, path)
+    with duckdb.connect(str(path)) as con:
+        messages, requests, customers = (
+            "staging.stg_events__messages",
+            "staging.stg_web_access__requests",
+            "staging.stg_crm__customers",
+        )
+        for table in (messages, requests, customers):  # tables, not views (docs/staging.md)
+            kind = con.execute(
+                "SELECT table_type FROM information_schema.tables "
+                "WHERE table_schema || '.' || table_name = ?",
+                [table],
+            ).fetchall()
+            assert kind == [("BASE TABLE",)], table
+        # Deduplication broke: 4 messages twice; and a message type staging cannot route
+        # (a canary: an e-mail address, counted but never shown).
+        con.execute(
+            f"INSERT INTO {messages} SELECT * FROM {messages} ORDER BY _file, _line LIMIT 4"
+        )
+        con.execute(
+            f"UPDATE {messages} SET message_type = ? WHERE (_file, _line) IN "
+            f"(SELECT (_file, _line) FROM {messages} ORDER BY _file DESC, _line DESC LIMIT 3)",
+            [canary],
+        )
+        # The user-agent lookup missed 5 requests.
+        con.execute(
+            f"UPDATE {requests} SET is_crawler = NULL WHERE (_file, _line) IN "
+            f"(SELECT (_file, _line) FROM {requests} ORDER BY _file, _line LIMIT 5)"
+        )
+        # Two CRM records twice (crm_id is personal data: counted, never shown).
+        con.execute(f"INSERT INTO {customers} SELECT * FROM {customers} ORDER BY crm_id LIMIT 2")
+        # Orders (a view): two orders in a known currency lost their converted total.
+        con.execute("CREATE TABLE main.kept_orders AS SELECT * FROM staging.stg_orders__orders")
+        con.execute(
+            "CREATE OR REPLACE VIEW staging.stg_orders__orders AS SELECT * REPLACE (CASE WHEN "
+            "order_id IN (SELECT order_id FROM main.kept_orders WHERE currency IN ('EUR', 'USD') "
+            "ORDER BY order_id LIMIT 2) THEN NULL ELSE order_total_reporting END "
+            "AS order_total_reporting) FROM main.kept_orders"
+        )
+    results = {r.suite: r for r in validate_all_staging(path, project=project)}
+    return {"path": path, "results": results}
+
+
+def test_staging_defects_fail_the_critical_expectations_with_exact_counts(
+    staging_defective: dict,
+) -> None:
+    results: dict[str, GateResult] = staging_defective["results"]
+
+    def failed(suite: str) -> dict[str, int | None]:
+        return {o.description: o.unexpected_count for o in results[suite].failed_critical}
+
+    assert failed("stg_events__messages") == {
+        "[critical] message_id is unique": 8,  # 4 ids, each on 2 rows
+        "[critical] message_type is one of: page, screen, track, identify, alias, group": 3,
+    }
+    assert failed("stg_web_access__requests") == {"[critical] is_crawler is never null": 5}
+    assert failed("stg_crm__customers") == {"[critical] crm_id is unique": 4}
+    assert failed("stg_orders__orders") == {
+        "[critical] order_total_reporting is present when the currency is known": 2
+    }
+    assert results["stg_consent__records"].passed_critical  # untouched
+    for suite in ("stg_events__messages", "stg_crm__customers", "stg_orders__orders"):
+        assert not results[suite].passed_critical
+
+
+def test_a_failed_staging_gate_fails_its_dagster_check(
+    staging_defective: dict, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check the nightly job runs on staging/stg_orders__orders, on the defective copy."""
+    monkeypatch.setenv("CDW_GX_PROJECT_DIR", str(project))
+    check = build_gx_staging_check("stg_orders__orders")
+    definitions = Definitions(
+        assets=[AssetSpec(AssetKey(["staging", "stg_orders__orders"]))],
+        asset_checks=[check],
+        jobs=[define_asset_job("gate", selection=AssetSelection.checks(check))],
+        resources={"warehouse": DuckDBResource(database=str(staging_defective["path"]))},
+    )
+    result = definitions.resolve_job_def("gate").execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    critical = checks["gx_critical"]
+    assert not critical.passed and critical.severity.value == "ERROR"
+    assert critical.metadata["failed"].value == [
+        "[critical] order_total_reporting is present when the currency is known"
+    ]
+    assert checks["gx_warnings"].severity.value == "WARN"
 
 
 def test_a_suite_added_as_json_is_synced_and_runs(build: Settings, tmp_path: Path) -> None:
@@ -353,10 +481,21 @@ def test_data_docs_list_every_suite(clean: list[GateResult], project: Path) -> N
 
 
 def test_no_personal_data_in_reports(
-    build: Settings, project: Path, clean: list[GateResult], defective: dict, canary: str
+    build: Settings,
+    project: Path,
+    clean: list[GateResult],
+    clean_staging: list[GateResult],
+    defective: dict,
+    staging_defective: dict,
+    canary: str,
 ) -> None:
     with duckdb.connect(str(defective["path"])) as con:  # the canary really is in the data
         assert con.execute("SELECT count(*) FROM raw.events WHERE type = ?", [canary]).fetchall()
+    with duckdb.connect(str(staging_defective["path"])) as con:
+        (planted,) = con.execute(
+            "SELECT count(*) FROM staging.stg_events__messages WHERE message_type = ?", [canary]
+        ).fetchone()
+        assert planted == 3
     with (build.truth_dir / "identities.csv").open(newline="") as handle:
         personal = {
             r["identifier_value"] for r in csv.DictReader(handle) if len(r["identifier_value"]) >= 6
@@ -366,7 +505,8 @@ def test_no_personal_data_in_reports(
     reports = [p for p in (project / "uncommitted").rglob("*") if p.suffix in (".html", ".json")]
     assert any(p.suffix == ".html" for p in reports) and any(p.suffix == ".json" for p in reports)
     texts = [p.read_text() for p in reports]
-    texts += [json.dumps(r.metadata()) + r.summary() for r in [*clean, defective["result"]]]
+    results = [*clean, *clean_staging, defective["result"], *staging_defective["results"].values()]
+    texts += [json.dumps(r.metadata()) + r.summary() for r in results]
     leaked = {value for value in personal for text in texts if value in text}
     assert not leaked
 
