@@ -1,4 +1,4 @@
-""""Same warehouse" (DESIGN.md): an ordered content hash per table over its columns.
+""" "Same warehouse" (DESIGN.md): an ordered content hash per table over its columns.
 
 Floats are rounded to `FLOAT_DIGITS` decimals before hashing; columns that record *when*
 something was loaded (`_loaded_at`) or by which run are left out, since they differ between
