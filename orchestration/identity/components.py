@@ -7,12 +7,11 @@ Python except a few counts per round.
 
 Algorithm (docs/identity.md has the long form):
 
-1. **Encode.** Every distinct node gets an integer surrogate id. Without a priority the id
-   is a 64-bit hash of the node, computed in the same scan that reads the edges (no sort,
-   no join); distinctness of the hashes is checked, and a collision falls back to ranks.
-   With a priority (`nodes_table` + `order_by`, e.g. first-seen time) ids are ranks in
-   (priority, node) order, so the smallest id of a component is its earliest-seen node.
-   Edges become distinct integer pairs (u < v); self-loops and duplicates drop out.
+1. **Encode.** Every distinct node gets an integer surrogate id: a 64-bit hash of the node,
+   computed in the same scan that reads the edges (no sort, no join). The hashes are
+   checked to be distinct over the nodes; a collision (or ids="rank") gives ranks in
+   (priority, node) order instead. Edges become distinct integer pairs (u < v);
+   self-loops, duplicates and NULL ends drop out.
 2. **Contract, round by round.** On the working edge set W:
    - m(x) = min(x, neighbours of x); p(x) = min over x and its neighbours y of m(y)
      (two hops of min-label propagation in one round: a star is done in one round);
@@ -27,8 +26,10 @@ Algorithm (docs/identity.md has the long form):
    takes about log of its length).
 3. **Resolve**, last round first: a parent recorded in round r was a root then, and its
    own root (if it got one later) is already resolved: one join per round. Nodes never
-   re-parented are their own root. The component's key (`component_node`): with ranks,
-   the node of the smallest id; with hashes, the smallest node of the component.
+   re-parented are their own root. The component's key (`component_node`) is its
+   smallest node in (priority, node) order — the priority being e.g. first-seen time
+   (`nodes_table` + `order_by`), missing priorities last: with hashes an `arg_min` per
+   component, with ranks simply the node of the smallest id.
 4. **Check.** One pass over the encoded edges: both ends of every edge must carry the same
    component, and every component id must be its smallest member. If so, min-label
    propagation has reached its fixed point (`converged = True`). `max_rounds` is only a
@@ -132,26 +133,53 @@ def connected_components(
     edges_table, out_table = _ident(edges_table), _ident(out_table)
     a, b, node = _ident(node_a), _ident(node_b), _ident(node)
 
-    # 1. Encode. With a priority (nodes_table): ids are ranks in priority order, so the
-    # smallest id of a component is its key ("ordered"). Without: ids are 64-bit hashes
-    # of the node, computed in the edge scan itself (no sort, no join); the key is then
-    # the smallest node, taken per component at the end ("hashed"). A hash collision
-    # (checked, never assumed away) falls back to ordered ids.
+    # 1. Encode. ids are 64-bit hashes of the node, computed in the edge scan itself (no
+    # sort, no join); the component key is then its smallest node in (priority, node)
+    # order, taken per component at the end. A hash collision (checked, never assumed
+    # away) or ids="rank" gives ranks in (priority, node) order instead: then the
+    # smallest id of a component is its key.
     if ids not in ("auto", "rank"):
         raise ValueError(f"ids must be 'auto' or 'rank', not {ids!r}")
-    hashed = nodes_table is None and ids == "auto"
+    if nodes_table is None:
+        all_nodes = f"""
+            select {a} as node, null as priority from {edges_table} where {a} is not null
+            union all
+            select {b}, null from {edges_table} where {b} is not null"""
+    else:
+        nodes_table = _ident(nodes_table)
+        all_nodes = f"""
+            select {node} as node, {order_by or "null"} as priority from {nodes_table}
+            where {node} is not null
+            union all
+            select {a}, null from {edges_table} where {a} is not null
+            union all
+            select {b}, null from {edges_table} where {b} is not null"""
+    has_priority = nodes_table is not None and order_by is not None
+    hashed = ids == "auto"
     if hashed:
-        con.execute(
-            f"""
-            create or replace temp table _cc_nodes as
-            with distinct_nodes as (
-                select {a} as node from {edges_table} where {a} is not null
-                union
-                select {b} from {edges_table} where {b} is not null
+        if has_priority:
+            con.execute(
+                f"""
+                create or replace temp table _cc_nodes as
+                with all_nodes as ({all_nodes}
+                )
+                select node, hash(node) as id, min(priority) as priority
+                from all_nodes group by node
+                """
             )
-            select node, hash(node) as id from distinct_nodes
-            """
-        )
+        else:
+            con.execute(
+                f"""
+                create or replace temp table _cc_nodes as
+                with distinct_nodes as (
+                    select {a} as node from {edges_table} where {a} is not null
+                    union
+                    select {b} from {edges_table} where {b} is not null
+                    {f"union select {node} from {nodes_table}" if nodes_table else ""}
+                )
+                select node, hash(node) as id from distinct_nodes
+                """
+            )
         hashed = _scalar(con, "select count(distinct id) = count(*) from _cc_nodes")
     if hashed:
         id_type = "ubigint"
@@ -165,20 +193,6 @@ def connected_components(
         )
     else:
         id_type = "integer"
-        if nodes_table is None:
-            all_nodes = f"""
-                select {a} as node, null as priority from {edges_table} where {a} is not null
-                union all
-                select {b}, null from {edges_table} where {b} is not null"""
-        else:
-            nodes_table = _ident(nodes_table)
-            all_nodes = f"""
-                select {node} as node, {order_by or "null"} as priority from {nodes_table}
-                where {node} is not null
-                union all
-                select {a}, null from {edges_table} where {a} is not null
-                union all
-                select {b}, null from {edges_table} where {b} is not null"""
         con.execute(
             f"""
             create or replace temp table _cc_nodes as
@@ -301,20 +315,26 @@ def connected_components(
 
     temp = "temp " if temporary else ""
     if hashed:
-        # The key of a component: its smallest node.
+        # The key of a component: its smallest node in (priority, node) order, missing
+        # priorities last.
+        if has_priority:
+            priority = ", n.priority"
+            key = "arg_min(node, {'missing': priority is null, 'priority': priority, 'node': node})"
+        else:
+            priority, key = "", "min(node)"
         con.execute(
             f"""
             create or replace {temp}table {out_table} as
             with labelled as (
-                select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id
+                select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id{priority}
                 from _cc_nodes as n
                 left join _cc_root as r on n.id = r.x
             ),
             keys as (
-                select component_id, min(node) as component_node
+                select component_id, {key} as component_node
                 from labelled group by component_id
             )
-            select labelled.*, keys.component_node
+            select labelled.node, labelled.node_id, labelled.component_id, keys.component_node
             from labelled join keys on labelled.component_id = keys.component_id
             """
         )

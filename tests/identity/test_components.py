@@ -104,27 +104,31 @@ def test_null_ends_are_ignored(con):
     assert partition(labels) == {frozenset("ac"), frozenset("b")}
 
 
-def test_isolated_nodes_from_the_nodes_table(con):
-    labels, _ = stitch(con, [("a", "b")], nodes=[("a", 1), ("b", 2), ("lonely", 3)])
+@pytest.mark.parametrize("ids", ["auto", "rank"])
+def test_isolated_nodes_from_the_nodes_table(con, ids):
+    labels, _ = stitch(con, [("a", "b")], nodes=[("a", 1), ("b", 2), ("lonely", 3)], ids=ids)
     assert partition(labels) == {frozenset("ab"), frozenset({"lonely"})}
     assert labels["lonely"] == "lonely"
 
 
-def test_component_key_is_earliest_seen_then_the_identifier(con):
+@pytest.mark.parametrize("ids", ["auto", "rank"])
+def test_component_key_is_earliest_seen_then_the_identifier(con, ids):
     # z was seen first: it keys the cluster although 'a' < 'z'. Ties on time: the
     # identifier decides. A node without a first-seen time sorts last.
     labels, _ = stitch(
         con,
         [("a", "z"), ("z", "m"), ("p", "q"), ("q", "r")],
         nodes=[("a", 5), ("z", 1), ("m", 3), ("q", 2), ("p", 2), ("r", None)],
+        ids=ids,
     )
     assert set(labels[n] for n in "azm") == {"z"}
     assert set(labels[n] for n in "pqr") == {"p"}
 
 
-def test_late_merge_keeps_the_earlier_clusters_key(con):
+@pytest.mark.parametrize("ids", ["auto", "rank"])
+def test_late_merge_keeps_the_earlier_clusters_key(con, ids):
     nodes = [("cookie1", 1), ("user1", 3), ("cookie2", 2), ("email2", 4)]
-    before, _ = stitch(con, [("cookie1", "user1"), ("cookie2", "email2")], nodes)
+    before, _ = stitch(con, [("cookie1", "user1"), ("cookie2", "email2")], nodes, ids=ids)
     assert before == {
         "cookie1": "cookie1",
         "user1": "cookie1",
@@ -134,18 +138,20 @@ def test_late_merge_keeps_the_earlier_clusters_key(con):
     # A late identify links user1 and email2: the merged cluster keeps cookie1 (seen
     # first); cookie2's key retires.
     after, _ = stitch(
-        con, [("cookie1", "user1"), ("cookie2", "email2"), ("user1", "email2")], nodes
+        con, [("cookie1", "user1"), ("cookie2", "email2"), ("user1", "email2")], nodes, ids=ids
     )
     assert set(after.values()) == {"cookie1"}
 
 
-def test_key_stable_when_a_cluster_grows(con):
+@pytest.mark.parametrize("ids", ["auto", "rank"])
+def test_key_stable_when_a_cluster_grows(con, ids):
     nodes = [("anon", 1), ("user", 2), ("email", 3)]
-    before, _ = stitch(con, [("anon", "user"), ("user", "email")], nodes)
+    before, _ = stitch(con, [("anon", "user"), ("user", "email")], nodes, ids=ids)
     grown, _ = stitch(
         con,
         [("anon", "user"), ("user", "email"), ("email", "crm"), ("crm", "phone")],
         [*nodes, ("crm", 7), ("phone", 8)],
+        ids=ids,
     )
     assert set(before.values()) == set(grown.values()) == {"anon"}
 

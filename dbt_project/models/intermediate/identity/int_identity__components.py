@@ -6,12 +6,12 @@ ids, two-hop min-label propagation with pointer jumping, iterated until no label
 with a fixed-point check). Isolated nodes (an identifier never asserted together with
 another) are components of one.
 
-component_key is the cluster's earliest-seen identifier (identifier_key; ties broken by the
-key itself): surrogate ids are numbered in that order and a component is labelled with its
-smallest id. customer_id = 'cus_' || the first 16 hex digits of md5(component_key): a full
-rebuild reproduces it, and it survives the cluster growing — a new identifier is seen later
-than the current key, so the key stays. When two clusters merge, the merged cluster keeps
-the earlier cluster's key (the younger id retires; recording the merge is a later issue).
+component_key is the cluster's earliest-seen identifier (smallest first_seen_at; ties and
+missing times broken by identifier_key). customer_id = 'cus_' || the first 16 hex digits
+of md5(component_key): a full rebuild reproduces it, and it survives the cluster growing
+(a new identifier is seen later than the current key, so the key stays). When two
+clusters merge, the merged cluster keeps the earlier cluster's key (the younger id
+retires; recording the merge is a later issue).
 """
 
 from orchestration.identity.components import connected_components
@@ -44,12 +44,11 @@ def model(dbt, session):
             nodes.last_seen_at,
             components.component_node as component_key,
             'cus_' || substr(md5(components.component_node), 1, 16) as customer_id,
-            count(*) over (partition by components.component_id) as component_size,
-            components.node_id as node_rank
+            count(*) over (partition by components.component_id) as component_size
         from _identity_components as components
         join _identity_nodes as nodes on components.node = nodes.identifier_key
         """
-    ).arrow()
+    ).to_arrow_table()
     session.execute("drop view _identity_edges")
     session.execute("drop view _identity_nodes")
     session.execute("drop table _identity_components")
