@@ -62,6 +62,8 @@ class ComponentStats:
     converged: bool  # the fixed-point check passed (see module docstring, step 4)
     seconds: float
     edges_per_round: tuple[int, ...] = field(default_factory=tuple)
+    # seconds per phase: encode, rounds, resolve, check, write
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _ident(name: str) -> str:
@@ -78,8 +80,9 @@ def _scalar(con: Any, sql: str) -> Any:
 def _jump(con: Any, table: str, max_steps: int) -> int:
     """Pointer jumping on `table(x, p)` until no pointer changes; returns the steps taken.
 
-    The pointers form a forest with p(x) <= x and p(root) = root. Each step rewrites the
-    table once and counts the pointers that moved; a step that moves none ends the loop.
+    The table holds the non-roots of a forest (p(x) < x; a root has no row). Each step
+    rewrites the table once, p(x) <- p(p(x)), and counts the pointers that moved; a step
+    that moves none ends the loop.
     """
     steps = 0
     while True:
@@ -118,18 +121,29 @@ def connected_components(
       NULL ends are allowed and ignored).
     - `nodes_table(node, …)`: optional; adds isolated nodes and, with `order_by` (a SQL
       expression over its columns, e.g. ``"first_seen_at"``), decides which node is a
-      component's smallest id. Without it nodes are ordered by their value.
+      component's key: the smallest in (priority, node) order, missing priorities last.
+      Without it the key is the smallest node.
     - `component_id` is the smallest surrogate id in the component (a rank or a hash: a
       label within this run only) and `component_node` the component's key: its smallest
       node in (priority, node) order.
 
     - `temporary`: write `out_table` as a temporary table (connection-local).
-    - `ids`: "auto" (hashes without `nodes_table`, ranks with it) or "rank" (always ranks).
+    - `ids`: "auto" (64-bit hashes, ranks if two nodes collide) or "rank" (always ranks).
 
-    Raises NotConvergedError when `max_rounds` (a safety net, default 200: a path of 2^200
-    nodes) is exceeded or the final check fails.
+    Raises NotConvergedError when `max_rounds` is exceeded (a safety net, never the stopping
+    rule: rounds grow with the log of a chain's length; the default 200 is far beyond any
+    real graph) or the final fixed-point check fails.
     """
     started = time.perf_counter()
+    phases: dict[str, float] = {}
+    mark = started
+
+    def lap(phase: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[phase] = now - mark
+        mark = now
+
     edges_table, out_table = _ident(edges_table), _ident(out_table)
     a, b, node = _ident(node_a), _ident(node_b), _ident(node)
 
@@ -221,6 +235,8 @@ def connected_components(
     n_nodes = _scalar(con, "select count(*) from _cc_nodes")
     n_edges = _scalar(con, "select count(*) from _cc_edges")
 
+    lap("encode")
+
     # 2. Contract until no edge is left between two different roots.
     con.execute("create or replace temp table _cc_work as select u, v from _cc_edges")
     rounds, jumps, per_round = 0, 0, []
@@ -273,6 +289,8 @@ def connected_components(
         con.execute(f"alter table _cc_p rename to _cc_parent_{rounds}")
         remaining = _scalar(con, "select count(*) from _cc_work")
 
+    lap("rounds")
+
     # 3. Resolve, last round first: a parent recorded in round r was a root in round r and
     # got its own root (if any) in a later round, already resolved. One join per round.
     con.execute(f"create or replace temp table _cc_root (x {id_type}, p {id_type})")
@@ -285,6 +303,8 @@ def connected_components(
             """
         )
         con.execute(f"drop table _cc_parent_{r}")
+    lap("resolve")
+
     # 4. Fixed-point check, on the integer labels (label(x) = root of x, x itself if none):
     #    no edge joins two different labels, so one more round of min-label propagation
     #    would change nothing; every label is a root (not itself re-parented) and smaller
@@ -312,6 +332,8 @@ def connected_components(
             f"{bad_labels} labels not their component's minimum"
         )
     n_components = n_nodes - _scalar(con, "select count(*) from _cc_root")
+
+    lap("check")
 
     temp = "temp " if temporary else ""
     if hashed:
@@ -354,6 +376,7 @@ def connected_components(
         )
     for table in ("_cc_nodes", "_cc_edges", "_cc_work", "_cc_m", "_cc_p", "_cc_root"):
         con.execute(f"drop table if exists {table}")
+    lap("write")
     return ComponentStats(
         nodes=n_nodes,
         edges=n_edges,
@@ -363,4 +386,5 @@ def connected_components(
         converged=True,
         seconds=time.perf_counter() - started,
         edges_per_round=tuple(per_round),
+        phase_seconds=phases,
     )
