@@ -114,6 +114,7 @@ def connected_components(
     max_rounds: int = 200,
     temporary: bool = False,
     ids: str = "auto",
+    with_key: bool = True,
 ) -> ComponentStats:
     """Write `out_table(node, node_id, component_id, component_node)`, one row per node.
 
@@ -129,6 +130,8 @@ def connected_components(
 
     - `temporary`: write `out_table` as a temporary table (connection-local).
     - `ids`: "auto" (64-bit hashes, ranks if two nodes collide) or "rank" (always ranks).
+    - `with_key=False`: leave out `component_node` (the key costs a per-component
+      aggregate and a text column per node; the integer component_id still partitions).
 
     Raises NotConvergedError when `max_rounds` is exceeded (a safety net, never the stopping
     rule: rounds grow with the log of a chain's length; the default 200 is far beyond any
@@ -336,7 +339,16 @@ def connected_components(
     lap("check")
 
     temp = "temp " if temporary else ""
-    if hashed:
+    if not with_key:
+        con.execute(
+            f"""
+            create or replace {temp}table {out_table} as
+            select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id
+            from _cc_nodes as n
+            left join _cc_root as r on n.id = r.x
+            """
+        )
+    elif hashed:
         # The key of a component: its smallest node in (priority, node) order, missing
         # priorities last.
         if has_priority:

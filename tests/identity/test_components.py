@@ -211,3 +211,18 @@ def test_same_partition_as_networkx_on_random_graphs(con, seed, ids):
     expected = {node: min(c) for c in nx.connected_components(graph) for node in c}
     assert labels == expected
     assert stats.converged
+
+
+def test_without_key_the_integer_component_id_still_partitions(con):
+    frame = pd.DataFrame([("a", "b"), ("b", "c"), ("x", "y")], columns=["node_a", "node_b"])
+    con.register("edge_frame", frame)
+    con.execute("create or replace table edges as select * from edge_frame")
+    stats = connected_components(con, "edges", "components", with_key=False)
+    columns = [row[0] for row in con.execute("describe components").fetchall()]
+    assert columns == ["node", "node_id", "component_id"]
+    rows = con.execute("select node, component_id from components").fetchall()
+    groups: dict[int, set[str]] = {}
+    for node, component in rows:
+        groups.setdefault(component, set()).add(node)
+    assert {frozenset(g) for g in groups.values()} == {frozenset("abc"), frozenset("xy")}
+    assert stats.converged and stats.components == 2
