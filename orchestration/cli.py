@@ -95,8 +95,13 @@ def render_checks(evaluations: list) -> str:
             f"{verdict[by_key.get((key, 'gx_critical'))]:>13}"
             f"{verdict[by_key.get((key, 'gx_warnings'))]:>13}"
         )
-    dbt = [passed for (key, _), passed in by_key.items() if not key.startswith("raw/")]
-    lines.append(f"dbt tests: {sum(dbt)} passed, {len(dbt) - sum(dbt)} failed")
+    modelled = [(name, ok) for (key, name), ok in by_key.items() if not key.startswith("raw/")]
+    dbt = [ok for name, ok in modelled if not name.startswith("gx_")]
+    gates = [ok for name, ok in modelled if name.startswith("gx_")]
+    lines.append(
+        f"dbt tests: {sum(dbt)} passed, {len(dbt) - sum(dbt)} failed; "
+        f"staging gates: {sum(gates)} passed, {len(gates) - sum(gates)} failed"
+    )
     from orchestration.quality.gx_gate import data_docs_index
 
     lines.append(f"Data Docs: {data_docs_index()}  (open in a browser)")
