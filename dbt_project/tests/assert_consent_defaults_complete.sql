@@ -1,3 +1,6 @@
+-- An asset check on stg_consent__records in Dagster (dagster-dbt reads meta.dagster.ref).
+{{ config(meta={'dagster': {'ref': {'name': 'stg_consent__records'}}}) }}
+
 -- The consent_defaults seed has a default for every jurisdiction × purpose: the four
 -- jurisdictions times every purpose the seed or the consent ledger mentions.
 with

@@ -1,3 +1,6 @@
+-- An asset check on stg_phones__normalized in Dagster (dagster-dbt reads meta.dagster.ref).
+{{ config(meta={'dagster': {'ref': {'name': 'stg_phones__normalized'}}}) }}
+
 -- Every phone a staging model carries found its row in stg_phones__normalized, i.e. the
 -- (phone, hint) pairs of stg_phones__candidates and of the staging models agree.
 {%- set phone_columns = [

@@ -1,3 +1,6 @@
+-- An asset check on stg_events__messages in Dagster (dagster-dbt reads meta.dagster.ref).
+{{ config(meta={'dagster': {'ref': {'name': 'stg_events__messages'}}}) }}
+
 -- Deduplication removes repeated deliveries only: every messageId in raw.events is in
 -- stg_events__messages exactly once, and delivery counts add up to the raw rows.
 with

@@ -1,7 +1,9 @@
 """dbt seeds, models and tests as Dagster assets and asset checks (dagster-dbt).
 
-One `dbt build` step for the whole project, downstream of the raw assets through the dbt
-sources (`raw/<table>`). A failed blocking check on any raw asset therefore skips it.
+The project is cut into steps (orchestration/dbt/steps.py), each one `@dbt_assets`
+definition running `dbt build` over its folders, downstream of the raw assets it reads
+through the dbt sources (`raw/<table>`). A failed blocking check on a raw asset skips the
+steps that read it — and the warehouse step after them — but not the other sources' steps.
 """
 
 import os
@@ -20,6 +22,13 @@ from dagster_dbt import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.dbt.project import DBT_PROJECT, ensure_manifest
+from orchestration.dbt.steps import (
+    INDIRECT_SELECTION,
+    SOURCE_STEPS,
+    WAREHOUSE_STEP,
+    DbtStep,
+    warehouse_exclude,
+)
 from orchestration.settings import Settings
 
 
@@ -44,27 +53,51 @@ TRANSLATOR = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_check
 
 def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     manifest_path = ensure_manifest(settings)
+    return [
+        *(build_dbt_step(step, manifest_path) for step in SOURCE_STEPS),
+        build_dbt_step(WAREHOUSE_STEP, manifest_path, exclude=warehouse_exclude()),
+    ]
 
-    @dbt_assets(manifest=manifest_path, name="dbt_models", dagster_dbt_translator=TRANSLATOR)
-    def dbt_models(
+
+def build_dbt_step(
+    step: DbtStep, manifest_path: Path, exclude: str | None = None
+) -> AssetsDefinition:
+    @dbt_assets(
+        manifest=manifest_path,
+        name=step.name,
+        select=step.select,
+        exclude=exclude,
+        dagster_dbt_translator=TRANSLATOR,
+    )
+    def _dbt_step(
         context: AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource
     ) -> Iterator[Any]:
         # dbt reads the warehouse path from the environment (profiles.yml): the same file
         # the ingest assets wrote, released by them before this step starts.
         os.environ["CDW_WAREHOUSE_PATH"] = warehouse.database
-        log_source_freshness(context, dbt, manifest_path)
-        yield from dbt.cli(["build"], context=context).stream()
+        if step is WAREHOUSE_STEP:
+            # Once a run, for every source (each dbt invocation costs seconds of start-up).
+            log_source_freshness(context, dbt, manifest_path)
+        yield from dbt.cli(
+            ["build", "--indirect-selection", INDIRECT_SELECTION], context=context
+        ).stream()
 
-    return [dbt_models]
+    return _dbt_step
 
 
 def log_source_freshness(
-    context: AssetExecutionContext, dbt: DbtCliResource, manifest_path: Path
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    manifest_path: Path,
 ) -> None:
     """`dbt source freshness` against the run date (sources YAML: loaded_at_field is the
     delivery date): reported per source, never blocking — a late delivery is news, not a
     reason to stop the other sources."""
-    invocation = dbt.cli(["source", "freshness"], manifest=manifest_path, raise_on_error=False)
+    invocation = dbt.cli(
+        ["source", "freshness"],
+        manifest=manifest_path,
+        raise_on_error=False,
+    )
     invocation.wait()
     results = invocation.get_artifact("sources.json").get("results", [])
     verdicts = sorted(

@@ -6,9 +6,9 @@ skips everything downstream of that source in the run) and `gx_warnings` (report
 
 Staging: the same two checks on every dbt staging view that has a suite
 (`staging/<model>`, suite named like the model, validated whole). Dagster runs them after
-the `dbt_models` step that builds the views, in the same run; a failed `gx_critical` skips
-every later step downstream of the view (models built inside the same `dbt build` step are
-not stopped by it, see docs/quality.md).
+the dbt step that builds the model, in the same run; a failed `gx_critical` skips every
+later step downstream of it (models built inside the same `dbt build` step are not stopped
+by it, see docs/quality.md).
 
 The gate reads the warehouse by path; no other connection may be open meanwhile, which the
 in-process executor (one step at a time) guarantees. GX is imported inside the check

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 CONFIG = GeneratorConfig(customers=40, days=3, end_date=date(2026, 1, 10), seed=23)
 
 
-def test_a_critical_defect_blocks_dbt_but_not_unrelated_sources(tmp_path) -> None:
+def test_a_critical_defect_blocks_its_dbt_steps_but_not_unrelated_sources(tmp_path) -> None:
     settings = Settings(
         data_dir=tmp_path,
         landing_dir=tmp_path / "landing",
@@ -60,11 +60,24 @@ def test_a_critical_defect_blocks_dbt_but_not_unrelated_sources(tmp_path) -> Non
     assert not checks[("raw/events", "gx_critical")].passed
     assert checks[("raw/orders", "gx_critical")].passed
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    # The unrelated source loaded and passed its gate in this run …
-    assert {"raw/orders", "raw/products", "raw/events"} <= materialized
-    # … but nothing downstream of the failed gate was built: no dbt model materialized,
-    # and the dbt step was skipped, not run.
-    assert not any(key.startswith("staging/") for key in materialized)
     started = {e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_START}
-    assert "raw__orders" in started and "dbt_models" not in started
+    # The unrelated sources loaded, passed their gates and were built by dbt in this run …
+    assert {"raw/orders", "raw/products", "raw/events"} <= materialized
+    assert {"dbt_commerce", "dbt_subscriptions", "dbt_support", "dbt_social"} <= started
+    assert {
+        "staging/stg_orders__orders",
+        "staging/stg_orders__order_items",
+        "staging/stg_products__products",
+        "staging/stg_subscriptions__changes",
+        "staging/stg_support__tickets",
+    } <= materialized
+    assert checks[("staging/stg_orders__orders", "unique_stg_orders__orders_order_id")].passed
+    # … but nothing downstream of the failed gate: the steps reading raw.events (people,
+    # and web_access through the shared user-agent lookup) and the warehouse step after
+    # them were skipped, not run, and none of their models materialized.
+    assert not {"dbt_people", "dbt_web_access", "dbt_warehouse", "user_agents"} & started
+    assert not any(
+        key.startswith(("staging/stg_events__", "staging/stg_crm__", "intermediate/"))
+        for key in materialized
+    )
     assert not result.success  # a blocked run is reported as failed, never silently green
