@@ -2,7 +2,7 @@
     row on _file/_line), a timestamp raw holds is not NULL in the staged column.
     `columns` maps raw column → staged column. One failing row per lost value. -#}
 {% test timestamps_kept(model, source_table, columns) %}
-    {%- for raw_column, staged_column in columns.items() %}
+{%- for raw_column, staged_column in columns.items() %}
     select
         '{{ staged_column }}' as staged_column,
         raw_rows._file,

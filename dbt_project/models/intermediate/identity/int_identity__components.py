@@ -1,38 +1,53 @@
-"""One row per identity-graph node: the connected component (identity cluster) it is in.
+"""One row per identity-graph node (blocked junk identifiers excepted): its identity cluster.
 
 Deterministic stitching: connected components over int_identity__edges (every source, every
-hop), computed set-based in DuckDB by orchestration.identity.components (integer surrogate
-ids, two-hop min-label propagation with pointer jumping, iterated until no label changes,
-with a fixed-point check). Isolated nodes (an identifier never asserted together with
-another) are components of one.
+hop, after the edge guards), computed set-based in DuckDB by
+orchestration.identity.components (integer surrogate ids, two-hop min-label propagation
+with pointer jumping, iterated until no label changes, with a fixed-point check), wrapped by
+orchestration.identity.guards for the two cluster-level rules: keep_apart decisions hold
+across paths (the kept-apart identifier is detached and the graph stitched again), and a
+cluster larger than var('identity_max_cluster_size') is not merged (each identifier its own
+cluster, guard = 'oversized_cluster'). Isolated nodes are clusters of one.
 
 component_key is the cluster's earliest-seen identifier (smallest first_seen_at; ties and
 missing times broken by identifier_key). customer_id = 'cus_' || the first 16 hex digits
 of md5(component_key): a full rebuild reproduces it, and it survives the cluster growing
 (a new identifier is seen later than the current key, so the key stays). When two
 clusters merge, the merged cluster keeps the earlier cluster's key (the younger id
-retires; recording the merge is a later issue).
+retires; int_identity__cluster_changes records it).
 """
 
-from orchestration.identity.components import connected_components
+from orchestration.identity.guards import stitch_with_guards
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    edges = dbt.ref("int_identity__edges")
-    identifiers = dbt.ref("int_identity__identifiers")
-    edges.create_view("_identity_edges", replace=True)
-    identifiers.create_view("_identity_nodes", replace=True)
-    stats = connected_components(
+    max_cluster_size = int(dbt.config.get("identity_max_cluster_size"))
+    dbt.ref("int_identity__edges").create_view("_identity_edges", replace=True)
+    dbt.ref("int_identity__identifiers").create_view("_identity_all_nodes", replace=True)
+    dbt.ref("int_identity__blocked_identifiers").create_view("_identity_blocked", replace=True)
+    dbt.ref("int_identity__manual_decisions").create_view("_identity_decisions", replace=True)
+    session.execute(
+        """
+        create or replace temporary view _identity_nodes as
+        select * from _identity_all_nodes
+        anti join _identity_blocked using (identifier_key)
+        """
+    )
+    session.execute(
+        """
+        create or replace temporary view _identity_keep_apart as
+        select decision_id, identifier_key_a, identifier_key_b
+        from _identity_decisions where decision = 'keep_apart'
+        """
+    )
+    stats = stitch_with_guards(
         session,
-        "_identity_edges",
-        "_identity_components",
-        node_a="identifier_key_a",
-        node_b="identifier_key_b",
+        edges_table="_identity_edges",
         nodes_table="_identity_nodes",
-        node="identifier_key",
-        order_by="first_seen_at",
-        temporary=True,
+        keep_apart_table="_identity_keep_apart",
+        out_table="_identity_components",
+        max_cluster_size=max_cluster_size,
     )
     result = session.sql(
         """
@@ -42,18 +57,26 @@ def model(dbt, session):
             nodes.identifier_value,
             nodes.first_seen_at,
             nodes.last_seen_at,
-            components.component_node as component_key,
-            'cus_' || substr(md5(components.component_node), 1, 16) as customer_id,
-            count(*) over (partition by components.component_id) as component_size
+            components.component_key,
+            'cus_' || substr(md5(components.component_key), 1, 16) as customer_id,
+            components.component_size,
+            components.guard,
+            components.guard_detail
         from _identity_components as components
         join _identity_nodes as nodes on components.node = nodes.identifier_key
+        order by nodes.identifier_key
         """
     ).to_arrow_table()
-    session.execute("drop view _identity_edges")
-    session.execute("drop view _identity_nodes")
     session.execute("drop table _identity_components")
+    for view in (
+        *("_identity_keep_apart", "_identity_nodes", "_identity_edges"),
+        *("_identity_all_nodes", "_identity_blocked", "_identity_decisions"),
+    ):
+        session.execute(f"drop view {view}")
     print(
         f"identity components: {stats.components} from {stats.nodes} nodes and "
-        f"{stats.edges} edges in {stats.rounds} rounds (converged: {stats.converged})"
+        f"{stats.edges} edges in {stats.passes} pass(es) (converged: {stats.converged}); "
+        f"{stats.detached} detached for keep_apart, {stats.conflicts} conflicts, "
+        f"{stats.oversized_clusters} oversized clusters ({stats.oversized_nodes} identifiers)"
     )
     return result

@@ -7,14 +7,41 @@
 -- gives anonymous_id–user_id and user_id–email, a CRM row crm_id–email and crm_id–phone.
 -- A star per record connects exactly what a clique would, with k − 1 edges instead of
 -- k(k − 1)/2.
+--
+-- Guards (docs/identity.md): blocklisted junk identifiers are left out before hubs are
+-- chosen (int_identity__blocked_identifiers), pairs with a device shared by several users
+-- are dropped (int_identity__shared_identifiers), and the stewards' decisions (seed
+-- identity_manual_decisions) win over both: a `merge` is an edge of source 'manual'
+-- whatever the guards say, a `keep_apart` drops every automatic edge between its two
+-- identifiers (int_identity__components keeps them apart across longer paths).
 with
 
 observations as (
     select * from {{ ref('int_identity__observations') }}
 ),
 
+blocked as (
+    select * from {{ ref('int_identity__blocked_identifiers') }}
+),
+
+shared as (
+    select * from {{ ref('int_identity__shared_identifiers') }}
+),
+
+decisions as (
+    select * from {{ ref('int_identity__manual_decisions') }}
+),
+
+usable as (
+    select observations.*
+    from observations
+    anti join blocked
+        on observations.identifier_type || ':' || observations.identifier_value
+            = blocked.identifier_key
+),
+
 hubs as (
-    select * from observations
+    select * from usable
     qualify row_number() over (partition by source, record_id order by hub_rank) = 1
 ),
 
@@ -26,7 +53,7 @@ asserted as (
         member.identifier_type || ':' || member.identifier_value as member_key,
         least(hub.first_seen_at, member.first_seen_at) as first_seen_at,
         greatest(hub.last_seen_at, member.last_seen_at) as last_seen_at
-    from observations as member
+    from usable as member
     inner join hubs as hub
         on
             member.source = hub.source
@@ -34,13 +61,7 @@ asserted as (
             and member.hub_rank > hub.hub_rank
 ),
 
-guarded as (
-    -- The one place where asserted pairs are filtered before they become edges: the
-    -- junk-identifier blocklist and the over-linking guards (later issues) go here.
-    select * from asserted
-),
-
-oriented as (
+oriented_assertions as (
     select
         source,
         record_id,
@@ -48,7 +69,45 @@ oriented as (
         greatest(hub_key, member_key) as identifier_key_b,
         first_seen_at,
         last_seen_at
-    from guarded
+    from asserted
+),
+
+guarded as (
+    -- The one place where asserted pairs are dropped before they become edges.
+    select oriented_assertions.*
+    from oriented_assertions
+    where
+        not exists (
+            select 1 from shared
+            where shared.identifier_key in (
+                    oriented_assertions.identifier_key_a, oriented_assertions.identifier_key_b
+                )
+        )
+        and not exists (
+            select 1 from decisions
+            where
+                decisions.decision = 'keep_apart'
+                and decisions.identifier_key_a = oriented_assertions.identifier_key_a
+                and decisions.identifier_key_b = oriented_assertions.identifier_key_b
+        )
+),
+
+manual_merges as (
+    select
+        'manual' as source,
+        decision_id as record_id,
+        identifier_key_a,
+        identifier_key_b,
+        decided_at as first_seen_at,
+        decided_at as last_seen_at
+    from decisions
+    where decision = 'merge'
+),
+
+oriented as (
+    select * from guarded
+    union all
+    select * from manual_merges
 ),
 
 aggregated as (
