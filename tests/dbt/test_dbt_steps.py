@@ -23,7 +23,7 @@ from orchestration.dbt.steps import (
 from orchestration.definitions import build_definitions
 from orchestration.settings import Settings
 
-BUILT = ("model", "seed", "test", "unit_test")
+BUILT = ("model", "seed", "snapshot", "test", "unit_test")
 
 
 def dbt_ls(*args: str) -> list[str]:
