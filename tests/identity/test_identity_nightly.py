@@ -1,0 +1,193 @@
+"""Identity resolution in the nightly Dagster job, over two nights of generated data.
+
+Night 1 loads the first half of the deliveries, night 2 the rest: clusters grow and merge.
+Checked on the real DuckDB file: dim_customers and the bridge are built by the job, a
+customer_id survives unless its move is recorded (with evidence for merges), every staging
+record is attributed to a customer or 'anonymous', and no identifier of the generator's
+truth reaches a published mart in clear text.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+from dagster import DagsterInstance
+
+from orchestration.cli import run_job
+from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+CONFIG = GeneratorConfig(customers=80, days=4, end_date=date(2026, 3, 4), seed=31)
+FIRST_DAY = CONFIG.end_date - timedelta(days=CONFIG.days - 1)
+MIDDLE_DAY = FIRST_DAY + timedelta(days=1)
+
+
+def read(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("identity_nightly")
+    settings = Settings(
+        data_dir=root,
+        landing_dir=root / "landing",
+        truth_dir=root / "truth",
+        warehouse_path=root / "warehouse.duckdb",
+        first_delivery_date=date(2015, 1, 1),
+    )
+    generate(CONFIG, settings.landing_dir, settings.truth_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        instance = DagsterInstance.ephemeral()
+        assert run_job(FIRST_DAY, MIDDLE_DAY, settings=settings, instance=instance) == 0
+        night_1 = dict(
+            read(
+                settings,
+                "select identifier_key, customer_id from intermediate.int_identity__components",
+            )
+        )
+        assert (
+            run_job(
+                MIDDLE_DAY + timedelta(days=1),
+                CONFIG.end_date,
+                settings=settings,
+                instance=instance,
+            )
+            == 0
+        )
+    return settings, night_1
+
+
+def test_the_job_builds_dim_customers_and_the_bridge(nights) -> None:
+    settings, _ = nights
+    [(customers, distinct_ids)] = read(
+        settings, "select count(*), count(distinct customer_id) from marts.dim_customers"
+    )
+    [(clusters,)] = read(
+        settings, "select count(distinct customer_id) from intermediate.int_identity__components"
+    )
+    assert customers == distinct_ids == clusters > 50
+    [(bridged, nodes, orphans)] = read(
+        settings,
+        """
+        select
+            (select count(*) from marts.dim_customer_identifiers),
+            (select count(*) from intermediate.int_identity__components),
+            (select count(*) from marts.dim_customer_identifiers
+             anti join marts.dim_customers using (customer_id))
+        """,
+    )
+    assert bridged == nodes and orphans == 0
+    # the bridge is found by hashing an identifier key
+    [(found,)] = read(
+        settings,
+        """
+        select count(*) from intermediate.int_identity__components as c
+        join marts.dim_customer_identifiers as b
+          on b.identifier_hash = sha256(c.identifier_key) and b.customer_id = c.customer_id
+        """,
+    )
+    assert found == nodes
+
+
+def test_customer_ids_survive_or_their_move_is_recorded(nights) -> None:
+    settings, night_1 = nights
+    night_2 = dict(
+        read(
+            settings,
+            "select identifier_key, customer_id from intermediate.int_identity__components",
+        )
+    )
+    moved = {
+        key: (before, night_2.get(key))
+        for key, before in night_1.items()
+        if night_2.get(key) != before
+    }
+    recorded = {
+        (from_id, to_id): (kind, evidence)
+        for from_id, to_id, kind, evidence in read(
+            settings,
+            """
+            select from_customer_id, to_customer_id, change_kind, evidence_edges
+            from intermediate.int_identity__cluster_changes
+            """,
+        )
+    }
+    assert moved, "two nights of person-shaped data should merge some clusters"
+    for key, (before, after) in moved.items():
+        assert (before, after) in recorded, key
+    for (from_id, to_id), (kind, evidence) in recorded.items():
+        assert kind in ("merge", "rekey", "merge_and_split")
+        if kind == "merge":
+            assert evidence > 0, (from_id, to_id)
+    # most customers of night 1 kept their id
+    kept = sum(1 for key, before in night_1.items() if night_2.get(key) == before)
+    assert kept / len(night_1) > 0.9
+
+
+def test_every_staging_record_is_attributed(nights) -> None:
+    settings, _ = nights
+    rows = dict(
+        read(
+            settings,
+            """
+            select source, count(*) filter (where customer_id is null or customer_id = '')
+            from intermediate.int_identity__record_customers group by source
+            """,
+        )
+    )
+    assert rows and all(missing == 0 for missing in rows.values())
+    for source, staged in (
+        ("crm", "staging.stg_crm__customers"),
+        ("orders", "staging.stg_orders__orders"),
+        ("web_access", "staging.stg_web_access__requests"),
+    ):
+        [(attributed, records)] = read(
+            settings,
+            f"""
+            select
+                (select count(*) from intermediate.int_identity__record_customers
+                 where source = '{source}'),
+                (select count(*) from {staged})
+            """,
+        )
+        assert attributed == records, source
+    [(events, messages)] = read(
+        settings,
+        """
+        select
+            (select count(*) from intermediate.int_identity__record_customers
+             where source like 'events.%'),
+            (select count(*) from staging.stg_events__messages)
+        """,
+    )
+    assert events == messages
+
+
+def test_no_truth_identifier_in_a_published_mart(nights) -> None:
+    settings, _ = nights
+    with open(settings.truth_dir / "identities.csv", newline="") as handle:
+        values = {row["identifier_value"].lower() for row in csv.DictReader(handle)}
+    columns = read(
+        settings,
+        """
+        select table_name, column_name from information_schema.columns
+        where table_schema = 'marts' and data_type = 'VARCHAR'
+        """,
+    )
+    assert columns
+    for table, column in columns:
+        published = {
+            v.lower()
+            for (v,) in read(settings, f'select distinct "{column}" from marts.{table}')
+            if v
+        }
+        leaked = published & values
+        assert not leaked, f"marts.{table}.{column} publishes {len(leaked)} identifiers"
