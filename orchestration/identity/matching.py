@@ -356,8 +356,9 @@ def _scalar(con: Any, sql: str) -> Any:
 def _quiet(con: Any) -> Iterator[None]:
     """For the duration of a run: Splink's logger at ERROR (its INFO / WARNING lines
     describe training; they carry no record values, but the caller's log stays clean),
-    its Python warnings silenced, and DuckDB's progress bar off on `con` (Splink's
-    training queries can take seconds and would draw it on stdout). All restored after."""
+    its Python warnings silenced, and DuckDB's progress bar off (Splink's training
+    queries can take seconds and would draw it on stdout; the setting is database-wide).
+    All restored after."""
     splink_logger = logging.getLogger("splink")
     level, propagate = splink_logger.level, splink_logger.propagate
     progress_bar = _scalar(con, "select current_setting('enable_progress_bar')")
