@@ -8,6 +8,9 @@
 -- A star per record connects exactly what a clique would, with k − 1 edges instead of
 -- k(k − 1)/2.
 --
+-- Fuzzy matching adds the CRM record pairs Splink scores as one person
+-- (int_identity__match_edges, source 'crm.fuzzy_match').
+--
 -- Guards (docs/identity.md): blocklisted junk identifiers are left out before hubs are
 -- chosen (int_identity__blocked_identifiers), pairs with a device shared by several users
 -- are dropped (int_identity__shared_identifiers), and the stewards' decisions (seed
@@ -30,6 +33,10 @@ shared as (
 
 decisions as (
     select * from {{ ref('int_identity__manual_decisions') }}
+),
+
+match_edges as (
+    select * from {{ ref('int_identity__match_edges') }}
 ),
 
 usable as (
@@ -61,7 +68,7 @@ asserted as (
             and member.hub_rank > hub.hub_rank
 ),
 
-oriented_assertions as (
+record_assertions as (
     select
         source,
         record_id,
@@ -70,6 +77,20 @@ oriented_assertions as (
         first_seen_at,
         last_seen_at
     from asserted
+),
+
+oriented_assertions as (
+    select * from record_assertions
+    union all
+    -- fuzzy matching: CRM records scored as one person (one assertion per scored pair)
+    select
+        source,
+        edge_id as record_id,
+        identifier_key_a,
+        identifier_key_b,
+        first_seen_at,
+        last_seen_at
+    from match_edges
 ),
 
 guarded as (

@@ -1,0 +1,81 @@
+"""One row per pair of CRM customer records that fuzzy matching scores as the same person.
+
+Probabilistic matching of person records that may share no exact identifier (name typos,
+swapped given name and surname, e-mail / phone written differently, birth-date typos):
+orchestration.identity.matching runs Splink 5 on this session's DuckDB connection over
+stg_crm__customers (mapping CRM_CUSTOMERS: first_name, last_name, birth_date,
+email_normalized, phone_e164, city), trains it (u by seeded random sampling, m by EM) and
+keeps the pairs whose match probability is at least the dbt var identity_match_threshold,
+with the comparison levels that produced the score (match_reasons). docs/identity.md,
+"Fuzzy matching".
+
+The pair's nodes are the records' crm_id identity-graph nodes ('crm_id:<crm_id>', as in
+int_identity__edges), a < b. first_seen_at is when the later of the two records was first
+seen (the pair exists from then on), last_seen_at the later of their last updates. The
+edges are shaped like int_identity__edges (edge_id, source, node keys and types, first /
+last seen) so they can be unioned into the identity graph; clustering stays with
+int_identity__components (our connected components), not Splink's.
+"""
+
+from orchestration.identity.matching import CRM_CUSTOMERS, MatchSettings, match_records
+
+SOURCE = "crm.fuzzy_match"
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    threshold = float(dbt.config.get("match_threshold"))
+    customers = dbt.ref("stg_crm__customers")
+    customers.create_view("_identity_match_people", replace=True)
+    stats = match_records(
+        session,
+        "_identity_match_people",
+        CRM_CUSTOMERS,
+        "_identity_match_pairs",
+        MatchSettings(threshold=threshold),
+        temporary=True,
+    )
+    result = session.sql(
+        f"""
+        with pairs as (
+            select
+                'crm_id:' || pairs.record_id_l as identifier_key_a,
+                'crm_id:' || pairs.record_id_r as identifier_key_b,
+                pairs.match_probability,
+                pairs.match_weight,
+                pairs.match_reasons,
+                greatest(
+                    coalesce(l.created_at, l.updated_at), coalesce(r.created_at, r.updated_at)
+                ) as first_seen_at,
+                greatest(
+                    coalesce(l.updated_at, l.created_at), coalesce(r.updated_at, r.created_at)
+                ) as last_seen_at
+            from _identity_match_pairs as pairs
+            join _identity_match_people as l on pairs.record_id_l = l.crm_id
+            join _identity_match_people as r on pairs.record_id_r = r.crm_id
+        )
+        select
+            md5('{SOURCE}' || '|' || identifier_key_a || '|' || identifier_key_b) as edge_id,
+            '{SOURCE}' as source,
+            identifier_key_a,
+            'crm_id' as identifier_type_a,
+            identifier_key_b,
+            'crm_id' as identifier_type_b,
+            match_probability,
+            match_weight,
+            match_reasons,
+            first_seen_at,
+            last_seen_at
+        from pairs
+        order by identifier_key_a, identifier_key_b
+        """
+    ).to_arrow_table()
+    session.execute("drop view _identity_match_people")
+    session.execute("drop table _identity_match_pairs")
+    # Counts only: no record values in the log.
+    print(
+        f"identity match edges: {stats.pairs_above_threshold} pairs >= {threshold} of "
+        f"{stats.candidate_pairs} candidate pairs from {stats.records} CRM records "
+        f"(training: {stats.trained}) in {stats.seconds:.1f}s"
+    )
+    return result
