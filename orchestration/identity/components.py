@@ -8,32 +8,39 @@ Python except a few counts per round.
 Algorithm (docs/identity.md has the long form):
 
 1. **Encode.** Every distinct node gets an integer surrogate id: a 64-bit hash of the node,
-   computed in the same scan that reads the edges (no sort, no join). The hashes are
-   checked to be distinct over the nodes; a collision (or ids="rank") gives ranks in
-   (priority, node) order instead. Edges become distinct integer pairs (u < v);
-   self-loops, duplicates and NULL ends drop out.
-2. **Contract, round by round.** On the working edge set W:
-   - m(x) = min(x, neighbours of x); p(x) = min over x and its neighbours y of m(y)
-     (two hops of min-label propagation in one round: a star is done in one round);
-   - pointer jumping p(x) ← p(p(x)) until no pointer changes (a chain of parents
-     collapses in log2(depth) steps, not depth steps);
-   - every x with p(x) ≠ x (only those are stored) is recorded in the round's parent
-     table and leaves W; W is rewritten to its roots: W' = distinct (p(u), p(v)),
-     p(u) ≠ p(v).
+   computed in the same scan that reads the edges (no sort, no join). Edges become
+   distinct integer pairs (u < v); self-loops, duplicates and NULL ends drop out. The
+   hashes are checked to be distinct over the nodes at the end, where it costs nothing
+   (nodes = non-root nodes + components, see 5.); a collision (or ids="rank") gives ranks
+   in (priority, node) order instead, and the stitching runs again on them.
+2. **Contract, round by round.** A round is two passes over the working edge set W (at
+   first all edges); each pass hooks nodes to smaller ones, then contracts W:
+   - the first pass hooks every node to its smallest neighbour, m(x) (one hop);
+   - the second, on the contracted W, hooks every node x to p(x) = min over x's
+     neighbours y of m(y) (two hops: a star is done in one pass);
+   - after hooking, pointer jumping p(x) <- p(p(x)) until every pointer is a root (a
+     chain of parents collapses in log2(depth) steps; only the nodes whose parent moved
+     are rewritten);
+   - every hooked x is recorded in the pass's parent table and leaves W; W is rewritten
+     to its roots: W' = distinct (p(u), p(v)), p(u) <> p(v).
    The loop stops when W is empty: then a further propagation round would change no label.
-   Each round removes at least every node that has a smaller neighbour, so W shrinks fast
-   (the person-shaped benchmark: 5-7 rounds, W ~15x smaller after round 1; a long chain
-   takes about log of its length).
-3. **Resolve**, last round first: a parent recorded in round r was a root then, and its
-   own root (if it got one later) is already resolved: one join per round. Nodes never
-   re-parented are their own root. The component's key (`component_node`) is its
-   smallest node in (priority, node) order — the priority being e.g. first-seen time
-   (`nodes_table` + `order_by`), missing priorities last: with hashes an `arg_min` per
-   component, with ranks simply the node of the smallest id.
-4. **Check.** One pass over the encoded edges: both ends of every edge must carry the same
-   component, and every component id must be its smallest member. If so, min-label
+   A pass removes every node that has a smaller neighbour, so W shrinks fast (the
+   person-shaped benchmark: W ~4x smaller after the one-hop pass, ~15x after the round; a
+   long chain takes about log of its length).
+3. **Resolve**, last pass first: a parent recorded in pass r was a root then, and its own
+   root (if it got one later) is already resolved: one join per pass. Nodes never
+   re-parented are their own root.
+4. **Check.** One pass over the encoded edges: both ends of every edge carry the same
+   label. With step 5's check that every label is the smallest id it labels, min-label
    propagation has reached its fixed point (`converged = True`). `max_rounds` is only a
    safety net: hitting it raises `NotConvergedError`, it is never the stopping rule.
+5. **Write.** The component's key (`component_node`) is its smallest node in (priority,
+   node) order — the priority being e.g. first-seen time (`nodes_table` + `order_by`),
+   missing priorities last: with hashes one aggregate per component (which also yields
+   the components' count and smallest ids for the checks), with ranks simply the node of
+   the smallest id. The text columns are written FSST-compressed (the identifiers are
+   distinct strings: DuckDB's analysis of the other methods would be wasted).
+
 """
 
 from __future__ import annotations
@@ -44,6 +51,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
+
+# Hops of the passes of one round (see the module docstring, step 2).
+_ROUND = (1, 2)
+# The SQL function giving a node its 64-bit surrogate id (tests swap in a colliding one).
+_HASH = "hash"
 
 
 class NotConvergedError(RuntimeError):
@@ -58,12 +70,13 @@ class ComponentStats:
     edges: int  # distinct undirected edges between different nodes, after encoding
     components: int
     rounds: int  # contraction rounds until the working edge set was empty
-    jumps: int  # pointer-jumping steps, all rounds plus the final resolution
+    jumps: int  # pointer-jumping steps, all passes
     converged: bool  # the fixed-point check passed (see module docstring, step 4)
     seconds: float
-    edges_per_round: tuple[int, ...] = field(default_factory=tuple)
+    edges_per_round: tuple[int, ...] = field(default_factory=tuple)  # W at each pass
     # seconds per phase: encode, rounds, resolve, check, write
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    ids: str = "hash"  # the surrogate ids used: "hash" or "rank" (requested or a collision)
 
 
 def _ident(name: str) -> str:
@@ -77,28 +90,114 @@ def _scalar(con: Any, sql: str) -> Any:
     return con.execute(sql).fetchall()[0][0]
 
 
-def _jump(con: Any, table: str, max_steps: int) -> int:
-    """Pointer jumping on `table(x, p)` until no pointer changes; returns the steps taken.
+def _drop(con: Any, *tables: str) -> None:
+    for table in tables:
+        con.execute(f"drop table if exists {table}")
 
-    The table holds the non-roots of a forest (p(x) < x; a root has no row). Each step
-    rewrites the table once, p(x) <- p(p(x)), and counts the pointers that moved; a step
-    that moves none ends the loop.
+
+def _drop_working_tables(con: Any, keep: str) -> None:
+    """Drop the temporary `_cc_*` tables (all but `keep`)."""
+    names = con.execute(
+        r"""
+        select table_name from duckdb_tables()
+        where temporary and table_name like '\_cc\_%' escape '\'
+        """
+    ).fetchall()
+    _drop(con, *(name for (name,) in names if name != keep))
+
+
+def _jump(con: Any, table: str, max_steps: int) -> int:
+    """Pointer jumping on `table(x, p)` until every pointer is a root; returns the steps.
+
+    The table holds the non-roots of a forest (p(x) < x; a root has no row). Only the nodes
+    whose parent is not a root can move, so the first step collects just those (with
+    p(p(x))) in `_cc_a`; each further step rewrites `_cc_a` alone, looking parents up in
+    `_cc_a` first (their current pointer) and in `table` second (a node outside `_cc_a`
+    already points at a root). A step that moves no pointer ends the loop, and `_cc_a` is
+    folded back into `table`.
     """
-    steps = 0
+    active = _scalar(
+        con,
+        f"""
+        create or replace temp table _cc_a as
+        select a.x, b.p from {table} as a join {table} as b on a.p = b.x
+        """,
+    )
+    if active == 0:
+        _drop(con, "_cc_a")
+        return 0
+    steps = 1
     while True:
         con.execute(
             f"""
-            create or replace temp table {table} as
-            select a.x, coalesce(b.p, a.p) as p, coalesce(b.p <> a.p, false) as moved
-            from {table} as a
-            left join {table} as b on a.p = b.x
+            create or replace temp table _cc_a2 as
+            select
+                a.x,
+                coalesce(b.p, c.p, a.p) as p,
+                b.x is not null or c.x is not null as moved
+            from _cc_a as a
+            left join _cc_a as b on a.p = b.x
+            left join {table} as c on a.p = c.x
             """
         )
-        if _scalar(con, f"select count(*) from {table} where moved") == 0:
-            return steps
+        _drop(con, "_cc_a")
+        con.execute("alter table _cc_a2 rename to _cc_a")
+        if _scalar(con, "select count(*) from _cc_a where moved") == 0:
+            break
         steps += 1
         if steps > max_steps:
             raise NotConvergedError(f"pointer jumping on {table} did not settle")
+    con.execute(
+        f"""
+        create or replace temp table _cc_j as
+        select t.x, coalesce(a.p, t.p) as p from {table} as t left join _cc_a as a on t.x = a.x
+        """
+    )
+    _drop(con, table, "_cc_a")
+    con.execute(f"alter table _cc_j rename to {table}")
+    return steps
+
+
+def _hook(con: Any, work: str, hops: int) -> None:
+    """`_cc_p(x, p)`: every node of `work(u, v)` hooked to a smaller one (see step 2)."""
+    # m(x) = the smallest neighbour of x, for the x that have a smaller one
+    con.execute(
+        f"""
+        create or replace temp table {"_cc_p" if hops == 1 else "_cc_m"} as
+        select v as x, min(u) as {"p" if hops == 1 else "m"} from {work} group by v
+        """
+    )
+    if hops == 1:
+        return
+    # p(x) = min over x's neighbours y of m(y) (m(y) = y when y has no smaller neighbour).
+    # It is at most m(x) (each neighbour y has m(y) <= y) and at most x (x is a neighbour
+    # of each of its neighbours). Only x with p(x) < x are kept: a node absent from _cc_p
+    # is a root of this pass.
+    con.execute(
+        f"""
+        create or replace temp table _cc_p as
+        with candidates as (
+            select w.u as x, coalesce(mv.m, w.v) as c
+            from {work} as w left join _cc_m as mv on w.v = mv.x
+            union all
+            select w.v, coalesce(mu.m, w.u)
+            from {work} as w left join _cc_m as mu on w.u = mu.x
+        )
+        select x, min(c) as p from candidates group by x having min(c) < x
+        """
+    )
+    _drop(con, "_cc_m")
+
+
+def _write_table(con: Any, out_table: str, select: str, *, temporary: bool) -> None:
+    """`create table out_table as select`, with text columns FSST-compressed."""
+    columns = []
+    for name, column_type, *_ in con.execute(f"describe {select}").fetchall():
+        hint = " using compression fsst" if column_type == "VARCHAR" else ""
+        columns.append(f'"{name}" {column_type}{hint}')
+    temp = "temp " if temporary else ""
+    con.execute(f"create or replace {temp}table {out_table} ({', '.join(columns)})")
+    con.execute(f"insert into {out_table} {select}")
 
 
 def connected_components(
@@ -137,6 +236,53 @@ def connected_components(
     rule: rounds grow with the log of a chain's length; the default 200 is far beyond any
     real graph) or the final fixed-point check fails.
     """
+    if ids not in ("auto", "rank"):
+        raise ValueError(f"ids must be 'auto' or 'rank', not {ids!r}")
+    names = {
+        "edges_table": _ident(edges_table),
+        "out_table": _ident(out_table),
+        "a": _ident(node_a),
+        "b": _ident(node_b),
+        "nodes_table": None if nodes_table is None else _ident(nodes_table),
+        "node": _ident(node),
+    }
+    started = time.perf_counter()
+    try:
+        stats = None
+        for hashed in (True, False) if ids == "auto" else (False,):
+            _drop_working_tables(con, keep=out_table)
+            stats = _stitch(
+                con,
+                **names,
+                order_by=order_by,
+                max_rounds=max_rounds,
+                temporary=temporary,
+                hashed=hashed,
+                with_key=with_key,
+            )
+            if stats is not None:
+                break  # else two nodes share a hash: ranks instead
+    finally:
+        _drop_working_tables(con, keep=out_table)
+    return ComponentStats(**{**stats.__dict__, "seconds": time.perf_counter() - started})
+
+
+def _stitch(
+    con: Any,
+    *,
+    edges_table: str,
+    out_table: str,
+    a: str,
+    b: str,
+    nodes_table: str | None,
+    node: str,
+    order_by: str | None,
+    max_rounds: int,
+    temporary: bool,
+    hashed: bool,
+    with_key: bool,
+) -> ComponentStats | None:
+    """One stitching run; None when hashed ids collide (the caller then uses ranks)."""
     started = time.perf_counter()
     phases: dict[str, float] = {}
     mark = started
@@ -147,23 +293,17 @@ def connected_components(
         phases[phase] = now - mark
         mark = now
 
-    edges_table, out_table = _ident(edges_table), _ident(out_table)
-    a, b, node = _ident(node_a), _ident(node_b), _ident(node)
-
     # 1. Encode. ids are 64-bit hashes of the node, computed in the edge scan itself (no
     # sort, no join); the component key is then its smallest node in (priority, node)
-    # order, taken per component at the end. A hash collision (checked, never assumed
-    # away) or ids="rank" gives ranks in (priority, node) order instead: then the
+    # order, taken per component at the end. A hash collision (checked at the end, never
+    # assumed away) or ids="rank" gives ranks in (priority, node) order instead: then the
     # smallest id of a component is its key.
-    if ids not in ("auto", "rank"):
-        raise ValueError(f"ids must be 'auto' or 'rank', not {ids!r}")
     if nodes_table is None:
         all_nodes = f"""
             select {a} as node, null as priority from {edges_table} where {a} is not null
             union all
             select {b}, null from {edges_table} where {b} is not null"""
     else:
-        nodes_table = _ident(nodes_table)
         all_nodes = f"""
             select {node} as node, {order_by or "null"} as priority from {nodes_table}
             where {node} is not null
@@ -172,20 +312,22 @@ def connected_components(
             union all
             select {b}, null from {edges_table} where {b} is not null"""
     has_priority = nodes_table is not None and order_by is not None
-    hashed = ids == "auto"
     if hashed:
+        id_type = "ubigint"
         if has_priority:
-            con.execute(
+            n_nodes = _scalar(
+                con,
                 f"""
                 create or replace temp table _cc_nodes as
                 with all_nodes as ({all_nodes}
                 )
-                select node, hash(node) as id, min(priority) as priority
+                select node, {_HASH}(node) as id, min(priority) as priority
                 from all_nodes group by node
-                """
+                """,
             )
         else:
-            con.execute(
+            n_nodes = _scalar(
+                con,
                 f"""
                 create or replace temp table _cc_nodes as
                 with distinct_nodes as (
@@ -194,23 +336,25 @@ def connected_components(
                     select {b} from {edges_table} where {b} is not null
                     {f"union select {node} from {nodes_table}" if nodes_table else ""}
                 )
-                select node, hash(node) as id from distinct_nodes
-                """
+                select node, {_HASH}(node) as id from distinct_nodes
+                """,
             )
-        hashed = _scalar(con, "select count(distinct id) = count(*) from _cc_nodes")
-    if hashed:
-        id_type = "ubigint"
-        con.execute(
+        n_edges = _scalar(
+            con,
             f"""
             create or replace temp table _cc_edges as
-            select distinct least(hash({a}), hash({b})) as u, greatest(hash({a}), hash({b})) as v
-            from {edges_table}
-            where {a} is not null and {b} is not null and {a} <> {b}
-            """
+            select distinct least(ha, hb) as u, greatest(ha, hb) as v
+            from (
+                select {_HASH}({a}) as ha, {_HASH}({b}) as hb from {edges_table}
+                where {a} is not null and {b} is not null
+            )
+            where ha <> hb
+            """,
         )
     else:
         id_type = "integer"
-        con.execute(
+        n_nodes = _scalar(
+            con,
             f"""
             create or replace temp table _cc_nodes as
             with all_nodes as ({all_nodes}
@@ -223,9 +367,10 @@ def connected_components(
                 cast(row_number() over (order by priority asc nulls last, node) - 1 as integer)
                     as id
             from distinct_nodes
-            """
+            """,
         )
-        con.execute(
+        n_edges = _scalar(
+            con,
             f"""
             create or replace temp table _cc_edges as
             select distinct least(na.id, nb.id) as u, greatest(na.id, nb.id) as v
@@ -233,85 +378,68 @@ def connected_components(
             join _cc_nodes as na on e.{a} = na.node
             join _cc_nodes as nb on e.{b} = nb.node
             where na.id <> nb.id
-            """
+            """,
         )
-    n_nodes = _scalar(con, "select count(*) from _cc_nodes")
-    n_edges = _scalar(con, "select count(*) from _cc_edges")
-
     lap("encode")
 
     # 2. Contract until no edge is left between two different roots.
-    con.execute("create or replace temp table _cc_work as select u, v from _cc_edges")
-    rounds, jumps, per_round = 0, 0, []
-    remaining = n_edges
+    rounds, passes, jumps, per_pass = 0, 0, 0, []
+    remaining, work = n_edges, "_cc_edges"
     while remaining > 0:
         rounds += 1
         if rounds > max_rounds:
             raise NotConvergedError(
                 f"{remaining} edges still between different labels after {max_rounds} rounds"
             )
-        per_round.append(remaining)
-        con.execute(
-            """
-            create or replace temp table _cc_m as
-            select v as x, min(u) as m from _cc_work group by v
-            """
-        )
-        # p(x) = min over x's neighbours y of m(y) (m(y) = y when y has no smaller
-        # neighbour). It is at most m(x) (each neighbour y has m(y) <= y) and at most x
-        # (x is a neighbour of each of its neighbours). Only x with p(x) < x are kept:
-        # a node absent from _cc_p is a root of this round.
-        con.execute(
-            """
-            create or replace temp table _cc_p as
-            with candidates as (
-                select w.u as x, coalesce(mv.m, w.v) as c
-                from _cc_work as w left join _cc_m as mv on w.v = mv.x
-                union all
-                select w.v, coalesce(mu.m, w.u)
-                from _cc_work as w left join _cc_m as mu on w.u = mu.x
+        for hops in _ROUND:
+            if remaining == 0:
+                break
+            passes += 1
+            per_pass.append(remaining)
+            _hook(con, work, hops)
+            jumps += _jump(con, "_cc_p", max_rounds)
+            remaining = _scalar(
+                con,
+                f"""
+                create or replace temp table _cc_work_next as
+                with mapped as (
+                    select coalesce(pu.p, w.u) as pu, coalesce(pv.p, w.v) as pv
+                    from {work} as w
+                    left join _cc_p as pu on w.u = pu.x
+                    left join _cc_p as pv on w.v = pv.x
+                )
+                select distinct least(pu, pv) as u, greatest(pu, pv) as v
+                from mapped
+                where pu <> pv
+                """,
             )
-            select x, min(c) as p from candidates group by x having min(c) < x
-            """
-        )
-        jumps += _jump(con, "_cc_p", max_rounds)
-        con.execute(
-            """
-            create or replace temp table _cc_work as
-            with mapped as (
-                select coalesce(pu.p, w.u) as pu, coalesce(pv.p, w.v) as pv
-                from _cc_work as w
-                left join _cc_p as pu on w.u = pu.x
-                left join _cc_p as pv on w.v = pv.x
-            )
-            select distinct least(pu, pv) as u, greatest(pu, pv) as v
-            from mapped
-            where pu <> pv
-            """
-        )
-        con.execute(f"alter table _cc_p rename to _cc_parent_{rounds}")
-        remaining = _scalar(con, "select count(*) from _cc_work")
-
+            if work != "_cc_edges":
+                _drop(con, work)
+            con.execute("alter table _cc_work_next rename to _cc_work")
+            work = "_cc_work"
+            con.execute(f"alter table _cc_p rename to _cc_parent_{passes}")
     lap("rounds")
 
-    # 3. Resolve, last round first: a parent recorded in round r was a root in round r and
-    # got its own root (if any) in a later round, already resolved. One join per round.
+    # 3. Resolve, last pass first: a parent recorded in pass r was a root in pass r and
+    # got its own root (if any) in a later pass, already resolved. One join per pass.
     con.execute(f"create or replace temp table _cc_root (x {id_type}, p {id_type})")
-    for r in range(rounds, 0, -1):
-        con.execute(
+    n_root = 0
+    for r in range(passes, 0, -1):
+        n_root += _scalar(
+            con,
             f"""
             insert into _cc_root
             select pr.x, coalesce(later.p, pr.p)
             from _cc_parent_{r} as pr left join _cc_root as later on pr.p = later.x
-            """
+            """,
         )
-        con.execute(f"drop table _cc_parent_{r}")
+        _drop(con, f"_cc_parent_{r}")
     lap("resolve")
 
     # 4. Fixed-point check, on the integer labels (label(x) = root of x, x itself if none):
     #    no edge joins two different labels, so one more round of min-label propagation
-    #    would change nothing; every label is a root (not itself re-parented) and smaller
-    #    than the nodes it labels, so it is its component's minimum.
+    #    would change nothing. (That every label is the smallest id it labels, so the
+    #    component's minimum, is checked in 5. on the per-component aggregate.)
     bad_edges = _scalar(
         con,
         """
@@ -321,73 +449,80 @@ def connected_components(
         where coalesce(ru.p, e.u) <> coalesce(rv.p, e.v)
         """,
     )
-    bad_labels = _scalar(
-        con,
-        """
-        select count(*) from _cc_root as r
-        left join _cc_root as rr on r.p = rr.x
-        where r.p >= r.x or rr.x is not null
-        """,
-    )
-    if bad_edges or bad_labels:
-        raise NotConvergedError(
-            f"fixed-point check failed: {bad_edges} edges across labels, "
-            f"{bad_labels} labels not their component's minimum"
-        )
-    n_components = n_nodes - _scalar(con, "select count(*) from _cc_root")
-
+    if bad_edges:
+        raise NotConvergedError(f"fixed-point check failed: {bad_edges} edges across labels")
     lap("check")
 
-    temp = "temp " if temporary else ""
-    if not with_key:
-        con.execute(
-            f"""
-            create or replace {temp}table {out_table} as
-            select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id
-            from _cc_nodes as n
-            left join _cc_root as r on n.id = r.x
-            """
-        )
-    elif hashed:
-        # The key of a component: its smallest node in (priority, node) order, missing
-        # priorities last.
+    # 5. Write. Per component: its count (for the collision check: with distinct ids,
+    # nodes = non-root nodes + components), its smallest id (must be its label) and, with
+    # hashes, its key.
+    labelled = """
+        select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id{priority}
+        from _cc_nodes as n left join _cc_root as r on n.id = r.x"""
+    if with_key and hashed:
         if has_priority:
-            priority = ", n.priority"
             key = "arg_min(node, {'missing': priority is null, 'priority': priority, 'node': node})"
+            labelled = labelled.format(priority=", n.priority")
         else:
-            priority, key = "", "min(node)"
-        con.execute(
+            key = "min(node)"
+            labelled = labelled.format(priority="")
+        n_components = _scalar(
+            con,
             f"""
-            create or replace {temp}table {out_table} as
-            with labelled as (
-                select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id{priority}
-                from _cc_nodes as n
-                left join _cc_root as r on n.id = r.x
-            ),
-            keys as (
-                select component_id, {key} as component_node
-                from labelled group by component_id
+            create or replace temp table _cc_keys as
+            select component_id, {key} as component_node, min(node_id) as smallest
+            from ({labelled}) as labelled
+            group by component_id
+            """,
+        )
+        if n_nodes != n_root + n_components:
+            return None  # two nodes share a hash: ranks instead
+        bad_labels = _scalar(con, "select count(*) from _cc_keys where smallest <> component_id")
+        if bad_labels:
+            raise NotConvergedError(
+                f"fixed-point check failed: {bad_labels} labels not their component's minimum"
             )
+        _write_table(
+            con,
+            out_table,
+            f"""
             select labelled.node, labelled.node_id, labelled.component_id, keys.component_node
-            from labelled join keys on labelled.component_id = keys.component_id
-            """
+            from ({labelled}) as labelled
+            join _cc_keys as keys on labelled.component_id = keys.component_id
+            """,
+            temporary=temporary,
         )
     else:
-        con.execute(
+        if with_key:  # ranks: the smallest id of a component is its key
+            select = """
+                select
+                    n.node,
+                    n.id as node_id,
+                    coalesce(r.p, n.id) as component_id,
+                    coalesce(roots.node, n.node) as component_node
+                from _cc_nodes as n
+                left join _cc_root as r on n.id = r.x
+                left join _cc_nodes as roots on r.p = roots.id"""
+        else:
+            select = labelled.format(priority="")
+        _write_table(con, out_table, select, temporary=temporary)
+        n_components, bad_labels = con.execute(
             f"""
-            create or replace {temp}table {out_table} as
-            select
-                n.node,
-                n.id as node_id,
-                coalesce(r.p, n.id) as component_id,
-                coalesce(roots.node, n.node) as component_node
-            from _cc_nodes as n
-            left join _cc_root as r on n.id = r.x
-            left join _cc_nodes as roots on r.p = roots.id
+            select count(*), count(*) filter (where smallest <> component_id)
+            from (
+                select component_id, min(node_id) as smallest from {out_table}
+                group by component_id
+            )
             """
-        )
-    for table in ("_cc_nodes", "_cc_edges", "_cc_work", "_cc_m", "_cc_p", "_cc_root"):
-        con.execute(f"drop table if exists {table}")
+        ).fetchall()[0]
+        if hashed and n_nodes != n_root + n_components:
+            _drop(con, out_table)
+            return None  # two nodes share a hash: ranks instead
+        if bad_labels:
+            _drop(con, out_table)
+            raise NotConvergedError(
+                f"fixed-point check failed: {bad_labels} labels not their component's minimum"
+            )
     lap("write")
     return ComponentStats(
         nodes=n_nodes,
@@ -397,6 +532,7 @@ def connected_components(
         jumps=jumps,
         converged=True,
         seconds=time.perf_counter() - started,
-        edges_per_round=tuple(per_round),
+        edges_per_round=tuple(per_pass),
         phase_seconds=phases,
+        ids="hash" if hashed else "rank",
     )

@@ -226,3 +226,42 @@ def test_without_key_the_integer_component_id_still_partitions(con):
         groups.setdefault(component, set()).add(node)
     assert {frozenset(g) for g in groups.values()} == {frozenset("abc"), frozenset("xy")}
     assert stats.converged and stats.components == 2
+
+
+@pytest.mark.parametrize("with_key", [True, False])
+def test_hash_collision_falls_back_to_ranks(con, monkeypatch, with_key):
+    # A hash with 8 values: collisions are certain, the run must notice and use ranks.
+    import orchestration.identity.components as components
+
+    con.execute("create macro tiny_hash(x) as hash(x) % 8")
+    monkeypatch.setattr(components, "_HASH", "tiny_hash")
+    edges = [(f"v{i}", f"v{i + 1}") for i in range(0, 40, 2)] + [("v1", "v2"), ("v7", "v30")]
+    frame = pd.DataFrame(edges, columns=["node_a", "node_b"], dtype="string")
+    con.register("edge_frame", frame)
+    con.execute("create or replace table edges as select * from edge_frame")
+    stats = connected_components(con, "edges", "components", with_key=with_key)
+    assert stats.ids == "rank" and stats.converged
+    graph = nx.Graph()
+    graph.add_edges_from(edges)
+    expected = {frozenset(c) for c in nx.connected_components(graph)}
+    groups: dict[int, set[str]] = {}
+    for node, component in con.execute("select node, component_id from components").fetchall():
+        groups.setdefault(component, set()).add(node)
+    assert {frozenset(g) for g in groups.values()} == expected
+    if with_key:
+        labels = dict(con.execute("select node, component_node from components").fetchall())
+        assert labels == {node: min(c) for c in expected for node in c}
+
+
+def test_no_working_tables_left_behind(con):
+    labels, _ = stitch(con, [("a", "b"), ("b", "c"), ("x", "y")], temporary=True)
+    assert labels
+    temp = con.execute("select table_name from duckdb_tables() where temporary").fetchall()
+    assert temp == [("components",)]
+
+
+def test_integer_nodes(con):
+    con.execute("create table int_edges as select * from (values (1, 2), (2, 3), (7, 8)) t(a, b)")
+    stats = connected_components(con, "int_edges", "components", node_a="a", node_b="b")
+    labels = dict(con.execute("select node, component_node from components").fetchall())
+    assert labels == {1: 1, 2: 1, 3: 1, 7: 7, 8: 7} and stats.converged
