@@ -41,6 +41,8 @@ Algorithm (docs/identity.md has the long form):
    the smallest id. The text columns are written FSST-compressed (the identifiers are
    distinct strings: DuckDB's analysis of the other methods would be wasted).
 
+`restitch_incremental(con, previous_table, new_edges_table, out_table)` re-stitches only
+the components that edges added since the previous run touch; see its docstring.
 """
 
 from __future__ import annotations
@@ -535,4 +537,357 @@ def _stitch(
         edges_per_round=tuple(per_pass),
         phase_seconds=phases,
         ids="hash" if hashed else "rank",
+    )
+
+
+class IncrementalNotApplicable(RuntimeError):
+    """The increment cannot be applied incrementally: run `connected_components` instead."""
+
+
+@dataclass(frozen=True)
+class IncrementalStats:
+    """What one incremental re-stitch did."""
+
+    new_edges: int  # rows of new_edges_table
+    new_nodes: int  # nodes that were not in the previous table
+    touched_components: int  # previous components re-stitched (merged, grown or re-keyed)
+    retired_keys: int  # previous component keys that are no longer a key (merges, re-keys)
+    components: int  # components written: the touched ones after the increment + new ones
+    changed_rows: int  # rows written: new nodes + nodes whose component_id or key changed
+    nodes: int  # rows of out_table afterwards
+    seconds: float
+    stitch: ComponentStats | None  # the stitching of the touched part (None: nothing touched)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def restitch_incremental(
+    con: Any,
+    previous_table: str,
+    new_edges_table: str,
+    out_table: str,
+    *,
+    node_a: str = "node_a",
+    node_b: str = "node_b",
+    nodes_table: str | None = None,
+    node: str = "node",
+    order_by: str | None = None,
+    new_nodes_table: str | None = None,
+    touched_nodes_table: str | None = None,
+    changes_table: str | None = None,
+    temporary: bool = False,
+    max_rounds: int = 200,
+) -> IncrementalStats:
+    """Add the edges (and nodes) that arrived since the previous run to its components.
+
+    Writes into `out_table` exactly what `connected_components` would write for all edges
+    (old + new) with the same `nodes_table` / `order_by`: the same rows (node, node_id,
+    component_id, component_node) — same partition, same keys, same ids. Only the
+    components the increment touches are re-stitched; every other row stays as it was.
+
+    - `previous_table(node, node_id, component_id, component_node)`: the previous run's
+      output, written by `connected_components` with hashed ids (`ids="auto"`, its default;
+      `stats.ids == "hash"`) and the key, or by this function. It stands in for the old
+      edges: an old component is connected, so for the re-stitching a star from each of
+      its members to its key is as good as its edges. The full edge table is not read.
+    - `new_edges_table(node_a, node_b)`: the edges added since, as for
+      `connected_components` (duplicates, self-loops, NULL ends and edges already known
+      are fine).
+    - `out_table`: if it is `previous_table`, the table is updated in place (the changed
+      rows are deleted and inserted again — a few seconds at 10M rows, not a rewrite);
+      otherwise a new table (a copy with the changes: the cost of a full write).
+    - `nodes_table`, `node`, `order_by`: as for `connected_components`; only the rows of
+      the nodes being re-stitched are read (their priorities decide the keys).
+    - `new_nodes_table(node)`: nodes that may be new without an edge (isolated nodes). With
+      `nodes_table` but without it, every node of `nodes_table` missing from the previous
+      table is looked up (a full anti-join: slower, same result).
+    - `touched_nodes_table(node)`: existing nodes whose priority (`order_by`) changed since
+      the previous run (e.g. an identifier seen earlier by late data): their components are
+      re-keyed.
+    - `changes_table`: also write the changed and new rows there, with
+      `previous_component_id` and `previous_component_node` (NULL for a new node): the
+      delta for a merge into a downstream table, and the evidence of merges.
+
+    Contract (what the caller must guarantee; the function cannot see it cheaply):
+    - edges are only added: no edge of the previous run has disappeared. A removed edge
+      may split a component, and the previous components can't tell — **deletions,
+      splits, erasures, a changed blocklist or edge guard need a full run**;
+    - the priorities of nodes already in the previous table have not changed, except those
+      listed in `touched_nodes_table`;
+    - the cluster-level guards (`guards.stitch_with_guards`: keep_apart detachments, the
+      size ceiling) are not applied here: `previous_table` must be the plain stitching of
+      the edges, and the caller applies the guards to the result (and runs a full
+      `stitch_with_guards` when a keep_apart pair ends up in one component).
+
+    Raises IncrementalNotApplicable (nothing written) when the previous table was not
+    stitched with hashed ids or a new node's hash collides with another node's: a full
+    `connected_components` run handles both (it falls back to ranks).
+    """
+    started = time.perf_counter()
+    phases: dict[str, float] = {}
+    mark = started
+
+    def lap(phase: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[phase] = now - mark
+        mark = now
+
+    previous, new_edges, out_table = (
+        _ident(previous_table),
+        _ident(new_edges_table),
+        _ident(out_table),
+    )
+    a, b, node = _ident(node_a), _ident(node_b), _ident(node)
+    has_priority = nodes_table is not None and order_by is not None
+    if nodes_table is not None:
+        nodes_table = _ident(nodes_table)
+    columns = [row[0] for row in con.execute(f"describe {previous}").fetchall()]
+    if columns[:4] != ["node", "node_id", "component_id", "component_node"]:
+        raise ValueError(
+            f"{previous} is not a connected_components output with the key: columns {columns}"
+        )
+    in_place = out_table == previous
+    try:
+        # The previous ids must be hashes: a few rows tell (ranks are 0, 1, 2, ...).
+        if _scalar(
+            con,
+            f"""
+            select count(*) from (select node, node_id from {previous} limit 100)
+            where node_id is distinct from {_HASH}(node)
+            """,
+        ):
+            raise IncrementalNotApplicable(f"{previous} was not stitched with hashed ids")
+
+        # 1. The increment's nodes, matched to the previous table on their hash (an integer
+        # join); a match with another text is a collision.
+        candidates = [
+            f"select {a} as node from {new_edges} where {a} is not null",
+            f"select {b} from {new_edges} where {b} is not null",
+        ]
+        if new_nodes_table is not None:
+            candidates.append(f"select {node} from {_ident(new_nodes_table)}")
+        elif nodes_table is not None:
+            candidates.append(
+                f"""
+                select n.{node} from {nodes_table} as n
+                where n.{node} is not null
+                    and not exists (
+                        select 1 from {previous} as p where p.node_id = {_HASH}(n.{node})
+                    )
+                """
+            )
+        con.execute(
+            f"""
+            create or replace temp table _ri_ends as
+            with ends as (
+                select distinct node from ({" union all ".join(candidates)}) where node is not null
+            )
+            select
+                ends.node,
+                {_HASH}(ends.node) as id,
+                p.node is not null as known,
+                p.node is not null and p.node <> ends.node as collides,
+                p.component_id
+            from ends left join {previous} as p on p.node_id = {_HASH}(ends.node)
+            """
+        )
+        collisions, new_nodes, new_ids = con.execute(
+            """
+            select count(*) filter (where collides),
+                count(*) filter (where not known),
+                count(distinct id) filter (where not known)
+            from _ri_ends
+            """
+        ).fetchall()[0]
+        if collisions or new_ids != new_nodes:
+            raise IncrementalNotApplicable("a new node's hash collides with another node's")
+
+        # 2. Touched components: those a new edge joins to anything else (another
+        # component or a new node), and those of the re-keyed nodes. An edge inside one
+        # previous component changes nothing.
+        con.execute(
+            f"""
+            create or replace temp table _ri_edges as
+            select e.{a} as node_a, e.{b} as node_b, ea.component_id as ca, eb.component_id as cb
+            from {new_edges} as e
+            join _ri_ends as ea on e.{a} = ea.node
+            join _ri_ends as eb on e.{b} = eb.node
+            where ea.node <> eb.node
+                and (ea.component_id is null or eb.component_id is null
+                    or ea.component_id <> eb.component_id)
+            """
+        )
+        n_new_edges = _scalar(con, f"select count(*) from {new_edges}")
+        rekeyed = ""
+        if touched_nodes_table is not None:
+            rekeyed = f"""
+                union
+                select p.component_id from {_ident(touched_nodes_table)} as t
+                join {previous} as p on p.node_id = {_HASH}(t.{node}) and p.node = t.{node}
+                """
+        touched = _scalar(
+            con,
+            f"""
+            create or replace temp table _ri_touched as
+            select ca as component_id from _ri_edges where ca is not null
+            union
+            select cb from _ri_edges where cb is not null
+            {rekeyed}
+            """,
+        )
+        lap("match")
+
+        # 3. Re-stitch the touched part: the members of the touched components (a star to
+        # their previous key stands in for their old edges), the new nodes, the new edges
+        # between them — with `connected_components` itself, so keys and ids are what a
+        # full run gives.
+        con.execute(
+            f"""
+            create or replace temp table _ri_members as
+            select p.node, p.node_id, p.component_id, p.component_node
+            from {previous} as p
+            where p.component_id in (select component_id from _ri_touched)
+            """
+        )
+        if _scalar(con, f"select count(*) from _ri_members where node_id <> {_HASH}(node)"):
+            raise IncrementalNotApplicable(f"{previous} was not stitched with hashed ids")
+        con.execute(
+            """
+            create or replace temp table _ri_sub_edges as
+            select node_a, node_b from _ri_edges
+            union all
+            select node, component_node from _ri_members
+            """
+        )
+        priority = "null"
+        if has_priority:
+            priority = "prio.priority"
+            con.execute(
+                f"""
+                create or replace temp table _ri_priorities as
+                select {node} as node, min({order_by}) as priority
+                from {nodes_table}
+                where {node} in (
+                    select node from _ri_members
+                    union all
+                    select node from _ri_ends where not known
+                )
+                group by {node}
+                """
+            )
+        con.execute(
+            f"""
+            create or replace temp table _ri_sub_nodes as
+            with sub as (
+                select node from _ri_members
+                union all
+                select node from _ri_ends where not known
+            )
+            select sub.node, {priority} as priority
+            from sub {"left join _ri_priorities as prio using (node)" if has_priority else ""}
+            """
+        )
+        stitch = None
+        if _scalar(con, "select count(*) from _ri_sub_nodes"):
+            stitch = connected_components(
+                con,
+                "_ri_sub_edges",
+                "_ri_sub_out",
+                nodes_table="_ri_sub_nodes",
+                node="node",
+                order_by="priority" if has_priority else None,
+                temporary=True,
+                max_rounds=max_rounds,
+            )
+            if stitch.ids != "hash":
+                raise IncrementalNotApplicable("two nodes share a hash: a full run uses ranks")
+        else:
+            con.execute(
+                """
+                create or replace temp table _ri_sub_out as
+                select node, node_id, component_id, component_node from _ri_members
+                """
+            )
+        lap("stitch")
+
+        # 4. The changes: new nodes, and members whose component id or key moved.
+        changed = _scalar(
+            con,
+            """
+            create or replace temp table _ri_changes as
+            select
+                s.node, s.node_id, s.component_id, s.component_node,
+                m.component_id as previous_component_id,
+                m.component_node as previous_component_node
+            from _ri_sub_out as s
+            left join _ri_members as m on s.node_id = m.node_id
+            where m.node_id is null
+                or m.component_id <> s.component_id
+                or m.component_node <> s.component_node
+            """,
+        )
+        retired = _scalar(
+            con,
+            """
+            select count(*) from (
+                select distinct component_node from _ri_members
+                except
+                select component_node from _ri_sub_out
+            )
+            """,
+        )
+        components = _scalar(con, "select count(distinct component_id) from _ri_sub_out")
+        if in_place:
+            con.execute(
+                f"""
+                delete from {previous}
+                where node_id in (
+                    select node_id from _ri_changes where previous_component_id is not null
+                )
+                """
+            )
+            con.execute(
+                f"""
+                insert into {previous}
+                select node, node_id, component_id, component_node from _ri_changes
+                """
+            )
+        else:
+            _write_table(
+                con,
+                out_table,
+                f"""
+                select p.node, p.node_id, p.component_id, p.component_node
+                from {previous} as p
+                where p.node_id not in (
+                    select node_id from _ri_changes where previous_component_id is not null
+                )
+                union all
+                select node, node_id, component_id, component_node from _ri_changes
+                """,
+                temporary=temporary,
+            )
+        if changes_table is not None:
+            _write_table(
+                con, _ident(changes_table), "select * from _ri_changes", temporary=temporary
+            )
+        nodes = _scalar(con, f"select count(*) from {out_table}")
+        lap("write")
+    finally:
+        _drop(
+            con,
+            *("_ri_ends", "_ri_edges", "_ri_touched", "_ri_members", "_ri_sub_edges"),
+            *("_ri_priorities", "_ri_sub_nodes", "_ri_sub_out", "_ri_changes"),
+        )
+    return IncrementalStats(
+        new_edges=n_new_edges,
+        new_nodes=new_nodes,
+        touched_components=touched,
+        retired_keys=retired,
+        components=components,
+        changed_rows=changed,
+        nodes=nodes,
+        seconds=time.perf_counter() - started,
+        stitch=stitch,
+        phase_seconds=phases,
     )
