@@ -2,9 +2,11 @@
 
     .venv/bin/python -m benchmarks.identity_stitching --edges 1000000
     .venv/bin/python -m benchmarks.identity_stitching --edges 1000000 --edges 10000000
+    .venv/bin/python -m benchmarks.identity_stitching --edges 10000000 --increment 0.001 \
+        --increment 0.01 --max-load 0.6
 
 For each size: generate the edges into a Parquet file (not timed), then run each side in its
-own subprocess (so neither's memory distorts the other; peak RSS from the child's rusage):
+own subprocess (so neither's memory distorts the other; peak RSS: the child's own VmHWM):
 
 - **duckdb**: `connected_components` on a file-backed DuckDB. Timed: the edges table
   (loaded from the Parquet beforehand, as `int_identity__edges` is a table) → id encoding →
@@ -23,13 +25,26 @@ The graph: people with 2-10 identifiers each (a random spanning tree over them p
 extra edges: duplicates and cycles, as repeated identify calls give), identifiers as text
 (`<type>:<md5>`), plus a few long chains (1 % of the edges, chains of 1,000-20,000 nodes:
 the worst case for label propagation).
+
+**Nightly increments** (`--increment 0.001 --increment 0.01`): on top of each size, a night's
+new person-shaped edges (that fraction of the edge count: ~50 % new people, ~25 % new
+identifiers of existing people, ~10 % merges of two existing people, ~15 % repeated edges
+inside a person) are re-stitched by `restitch_incremental` in place (the previous node →
+component table in the file, checkpoint included), against `connected_components` over
+all edges (old + new) from scratch into a new table; the two tables must hold the same
+rows. The previous night's components are computed first, not timed.
+
+`--max-load L` waits (up to 20 minutes) before each timed run until the 1-minute load
+average is below L, and records the load each run started at.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,14 +96,86 @@ copy (
 """
 
 
+def shape(edges: int) -> tuple[int, int]:
+    """(people, chains) for about `edges` edges: ~5.9 edges per person; chains ≈ 1 % of
+    the edges (mean chain 10,500 edges)."""
+    chains = max(1, edges // 100 // 10_500)
+    return int((edges - chains * 10_500) / 5.9), chains
+
+
 def generate(path: Path, edges: int) -> int:
     import duckdb
 
     con = duckdb.connect()
-    # ~5.9 edges per person; chains ≈ 1 % of the edges (mean chain 10,500 edges).
-    chains = max(1, edges // 100 // 10_500)
-    people = int((edges - chains * 10_500) / 5.9)
+    people, chains = shape(edges)
     con.execute(GENERATE.format(people=people, chains=chains, path=path))
+    return con.execute(f"select count(*) from '{path}'").fetchall()[0][0]
+
+
+# A night's new edges on top of GENERATE's people (same identifier formula): new people
+# (trees + extra edges), new identifiers of existing people, merges of two existing people,
+# repeated edges inside an existing person.
+INCREMENT = """
+create macro ident(p, i) as
+    ['anon', 'anon', 'device', 'user', 'email', 'phone', 'crm', 'handle'][
+        1 + (hash(p::bigint, i::bigint, 'type') % 8)::int]
+    || ':' || md5(p::bigint::varchar || '/' || i::bigint);
+copy (
+    with new_people as (
+        select p, (2 + hash(p, 'size') % 9)::int as size
+        from range({people}, {people} + {new_people}) as t(p)  -- GENERATE's formula
+    ),
+    members as (select p, unnest(range(size)) as i, size from new_people),
+    new_tree as (
+        select ident(p, i) as node_a, ident(p, (hash(p, i, 'parent') % i::ubigint)::int) as node_b
+        from members where i > 0
+    ),
+    new_extra as (
+        select ident(p, i) as node_a, ident(p, (hash(p, i, 'extra') % size::ubigint)::int)
+        from members where hash(p, i, 'coin') % 100 < 18
+    ),
+    joins as (  -- a new identifier of an existing person
+        select ident(p, 0) as node_a, ident(p, 100 + j) as node_b
+        from (select j, hash(j, 'join', {night}) % {people} as p from range({joins}) as t(j))
+    ),
+    merges as (  -- one person's identifier seen with another person's
+        select ident(hash(j, 'm1', {night}) % {people}, 0) as node_a,
+            ident(hash(j, 'm2', {night}) % {people}, 1) as node_b
+        from range({merges}) as t(j)
+    ),
+    repeats as (
+        select ident(p, 1) as node_a, ident(p, 0) as node_b
+        from (select hash(j, 'repeat', {night}) % {people} as p from range({repeats}) as t(j))
+    )
+    select * from (
+        select * from new_tree
+        union all select * from new_extra
+        union all select * from joins
+        union all select * from merges
+        union all select * from repeats
+    ) order by hash(node_a, node_b)
+) to '{path}' (format parquet)
+"""
+
+
+def generate_increment(path: Path, edges: int, fraction: float, night: int = 1) -> int:
+    """A night's new edges, `fraction` of `edges`, on top of `generate(…, edges)`."""
+    import duckdb
+
+    con = duckdb.connect()
+    people, _ = shape(edges)
+    new = round(edges * fraction)
+    con.execute(
+        INCREMENT.format(
+            people=people,
+            new_people=int(new * 0.50 / 5.9),
+            joins=int(new * 0.25),
+            merges=int(new * 0.10),
+            repeats=int(new * 0.15),
+            night=night,
+            path=path,
+        )
+    )
     return con.execute(f"select count(*) from '{path}'").fetchall()[0][0]
 
 
@@ -149,8 +236,106 @@ def run_networkx(parquet: str, out: str, key: str) -> dict:
     }
 
 
-def child(argv: list[str]) -> dict:
-    """Run one side in a fresh interpreter; its result plus its peak RSS."""
+def prepare_increment(parquet: str, new_parquet: str, db: str) -> dict:
+    """Not timed: the previous night (edges → components) and tonight's new edges."""
+    import duckdb
+
+    from orchestration.identity.components import connected_components
+
+    Path(db).unlink(missing_ok=True)
+    Path(db + ".wal").unlink(missing_ok=True)
+    con = duckdb.connect(db)
+    con.execute(f"create table edges as select * from read_parquet('{parquet}')")
+    con.execute(f"create table new_edges as select * from read_parquet('{new_parquet}')")
+    con.execute("create view all_edges as select * from edges union all select * from new_edges")
+    stats = connected_components(con, "edges", "components")
+    con.execute("checkpoint")
+    return {"previous_nodes": stats.nodes, "previous_components": stats.components}
+
+
+def run_increment(db: str) -> dict:
+    """Timed: `restitch_incremental` in place on the previous components, checkpoint."""
+    import duckdb
+
+    from orchestration.identity.components import restitch_incremental
+
+    con = duckdb.connect(db)
+    started = time.perf_counter()
+    stats = restitch_incremental(con, "components", "new_edges", "components")
+    con.execute("checkpoint")
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "new_edges": stats.new_edges,
+        "new_nodes": stats.new_nodes,
+        "touched_components": stats.touched_components,
+        "retired_keys": stats.retired_keys,
+        "components_written": stats.components,
+        "changed_rows": stats.changed_rows,
+        "nodes": stats.nodes,
+        "phase_seconds": {k: round(v, 2) for k, v in stats.phase_seconds.items()},
+    }
+
+
+def run_full(db: str) -> dict:
+    """Timed: `connected_components` over all edges into a new table, checkpoint. Then,
+    not timed: rows that differ from the incremented table."""
+    import duckdb
+
+    from orchestration.identity.components import connected_components
+
+    con = duckdb.connect(db)
+    started = time.perf_counter()
+    stats = connected_components(con, "all_edges", "full_components")
+    con.execute("checkpoint")
+    seconds = time.perf_counter() - started
+    columns = "node, node_id, component_id, component_node"
+    differing = con.execute(
+        f"""
+        select count(*) from (
+            (select {columns} from components except all select {columns} from full_components)
+            union all
+            (select {columns} from full_components except all select {columns} from components)
+        )
+        """
+    ).fetchall()[0][0]
+    return {
+        "seconds": seconds,
+        "nodes": stats.nodes,
+        "components": stats.components,
+        "phase_seconds": {k: round(v, 2) for k, v in stats.phase_seconds.items()},
+        "differing_rows": differing,
+    }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size. VmHWM belongs to the process image, so unlike
+    getrusage's ru_maxrss it does not carry over the parent's peak (the parent generated
+    the data) through fork and exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def wait_for_load(max_load: float | None, patience: float = 1200) -> float:
+    """Wait (at most `patience` seconds) until the 1-minute load average is below
+    `max_load`; the load average the run starts at."""
+    deadline = time.monotonic() + patience
+    while max_load is not None and os.getloadavg()[0] >= max_load:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(10)
+    return round(os.getloadavg()[0], 2)
+
+
+def child(argv: list[str], max_load: float | None = None) -> dict:
+    """Run one side in a fresh interpreter; its result plus its peak RSS and the load
+    average it started at."""
+    load = wait_for_load(max_load)
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.identity_stitching", "--child", *argv],
         check=True,
@@ -158,6 +343,7 @@ def child(argv: list[str]) -> dict:
         text=True,
     )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["load_at_start"] = load
     return result
 
 
@@ -182,6 +368,58 @@ def compare(a: str, b: str) -> int:
     ).fetchall()[0][0]
 
 
+def increments(args: argparse.Namespace, workdir: Path) -> None:
+    """For each size and fraction: the previous night, then tonight incrementally and
+    from scratch (alternating with --repeat, each on a fresh copy of the previous night)."""
+    rows = []
+    for edges in args.edges or [1_000_000]:
+        parquet = workdir / f"edges_{edges}.parquet"
+        generated = generate(parquet, edges)
+        for fraction in args.increment:
+            new_parquet = workdir / f"new_edges_{edges}_{fraction}.parquet"
+            new_edges = generate_increment(new_parquet, edges, fraction)
+            prepared = workdir / f"previous_{edges}_{fraction}.duckdb"
+            db = workdir / f"tonight_{edges}_{fraction}.duckdb"
+            previous = child(["prepare", str(parquet), str(new_parquet), str(prepared)])
+            inc_runs, full_runs = [], []
+            for _ in range(args.repeat):
+                db.unlink(missing_ok=True)
+                shutil.copyfile(prepared, db)
+                inc_runs.append(child(["increment", str(db)], args.max_load))
+                full_runs.append(child(["full", str(db)], args.max_load))
+            inc = min(inc_runs, key=lambda r: r["seconds"])
+            full = min(full_runs, key=lambda r: r["seconds"])
+            row = {
+                "edges_generated": generated,
+                "fraction": fraction,
+                "new_edges": new_edges,
+                "previous": previous,
+                "incremental": inc,
+                "full": full,
+                "incremental_all_seconds": [round(r["seconds"], 2) for r in inc_runs],
+                "full_all_seconds": [round(r["seconds"], 2) for r in full_runs],
+                "ratio_full_over_incremental": full["seconds"] / inc["seconds"],
+                "identical": all(r["differing_rows"] == 0 for r in full_runs),
+            }
+            rows.append(row)
+            print(
+                f"{generated:>11,} edges + {fraction:.1%} ({new_edges:,} new edges, "
+                f"{inc['new_nodes']:,} new nodes) | incremental {inc['seconds']:6.2f} s "
+                f"({inc['touched_components']:,} components touched, "
+                f"{inc['retired_keys']:,} keys retired, {inc['changed_rows']:,} rows written, "
+                f"peak RSS {inc['peak_rss_mb']:,.0f} MB) | full {full['seconds']:6.2f} s "
+                f"(peak RSS {full['peak_rss_mb']:,.0f} MB) | full / incremental "
+                f"{row['ratio_full_over_incremental']:.0f}x | identical: {row['identical']} | "
+                f"runs incremental {row['incremental_all_seconds']} full {row['full_all_seconds']}"
+                f" | load at start incremental {[r['load_at_start'] for r in inc_runs]} "
+                f"full {[r['load_at_start'] for r in full_runs]}",
+                flush=True,
+            )
+    print(json.dumps(rows, indent=1))
+    if not all(r["identical"] for r in rows):
+        sys.exit(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edges", type=int, action="append", help="edge count (repeatable)")
@@ -194,18 +432,42 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per side (alternating); the fastest counts"
     )
+    parser.add_argument(
+        "--increment",
+        type=float,
+        action="append",
+        help="time a nightly increment of this fraction of the edges (repeatable), "
+        "incremental re-stitch against a full run, instead of the networkx comparison",
+    )
+    parser.add_argument(
+        "--max-load",
+        type=float,
+        default=None,
+        help="before each timed run, wait (up to 20 min) for the 1-minute load average "
+        "to fall below this",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
         side, *rest = args.child
-        result = run_duckdb(*rest) if side == "duckdb" else run_networkx(*rest)
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        run = {
+            "duckdb": run_duckdb,
+            "networkx": run_networkx,
+            "prepare": prepare_increment,
+            "increment": run_increment,
+            "full": run_full,
+        }[side]
+        result = run(*rest)
+        result["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(result))
         return
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="identity_bench_"))
     workdir.mkdir(parents=True, exist_ok=True)
+    if args.increment:
+        increments(args, workdir)
+        return
     rows = []
     for edges in args.edges or [1_000_000]:
         parquet = workdir / f"edges_{edges}.parquet"
@@ -217,11 +479,21 @@ def main() -> None:
         for _ in range(args.repeat):  # alternate, so both sides meet the same machine load
             ddb_runs.append(
                 child(
-                    ["duckdb", str(parquet), str(db), str(workdir / f"duckdb_{edges}.parquet"), key]
+                    [
+                        "duckdb",
+                        str(parquet),
+                        str(db),
+                        str(workdir / f"duckdb_{edges}.parquet"),
+                        key,
+                    ],
+                    args.max_load,
                 )
             )
             nx_runs.append(
-                child(["networkx", str(parquet), str(workdir / f"networkx_{edges}.parquet"), key])
+                child(
+                    ["networkx", str(parquet), str(workdir / f"networkx_{edges}.parquet"), key],
+                    args.max_load,
+                )
             )
         ddb = min(ddb_runs, key=lambda r: r["seconds"])
         nxr = min(nx_runs, key=lambda r: r["seconds"])
@@ -245,7 +517,9 @@ def main() -> None:
             f"peak RSS {ddb['peak_rss_mb']:,.0f} MB) | "
             f"networkx {nxr['seconds']:7.2f} s (peak RSS {nxr['peak_rss_mb']:,.0f} MB) | "
             f"ratio {row['ratio_networkx_over_duckdb']:.1f}x | identical: {mismatches == 0} | "
-            f"runs duckdb {ddb['all_seconds']} networkx {nxr['all_seconds']}",
+            f"runs duckdb {ddb['all_seconds']} networkx {nxr['all_seconds']} | load at start "
+            f"duckdb {[r['load_at_start'] for r in ddb_runs]} "
+            f"networkx {[r['load_at_start'] for r in nx_runs]}",
             flush=True,
         )
     if len(rows) > 1:
