@@ -659,7 +659,8 @@ def restitch_incremental(
                 select n.{node} from {nodes_table} as n
                 where n.{node} is not null
                     and not exists (
-                        select 1 from {previous} as p where p.node_id = {_HASH}(n.{node})
+                        select 1 from {previous} as p
+                        where p.node_id = {_HASH}(n.{node}) and p.node = n.{node}
                     )
                 """
             )

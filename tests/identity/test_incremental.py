@@ -309,3 +309,23 @@ def test_merged_component_keeps_the_earliest_key_on_random_graphs(con):
         merged_keys = {before[n] for n, k in after.items() if k == key}
         assert key == min(merged_keys, key=lambda k: (first_seen[k], k))
         assert before[node] in merged_keys
+
+
+def test_hash_collision_of_an_isolated_new_node_is_not_applicable(con, monkeypatch):
+    # found through the nodes table (no new_nodes_table): a new node whose hash is an
+    # existing node's must not be taken for that node
+    con.execute("create macro tiny_hash(x) as hash(x) % 64")
+    monkeypatch.setattr(components, "_HASH", "tiny_hash")
+    first_night(con, [("a", "b")], [("a", 1), ("b", 2)])
+    ids = dict(con.execute("select node, node_id from components").fetchall())
+    if len(set(ids.values())) < 2:
+        return
+    twin = next(
+        f"x{i}"
+        for i in range(10_000)
+        if con.execute(f"select tiny_hash('x{i}')").fetchall()[0][0] == ids["a"]
+    )
+    before = rows(con, "components")
+    with pytest.raises(IncrementalNotApplicable):
+        night(con, "components", [], [("a", 1), ("b", 2), (twin, 3)])
+    assert rows(con, "components") == before
