@@ -25,7 +25,7 @@ Algorithm (docs/identity.md has the long form):
      to its roots: W' = distinct (p(u), p(v)), p(u) <> p(v).
    The loop stops when W is empty: then a further propagation round would change no label.
    A pass removes every node that has a smaller neighbour, so W shrinks fast (the
-   person-shaped benchmark: W ~4x smaller after the one-hop pass, ~15x after the round; a
+   person-shaped benchmark: W ~4x smaller after the one-hop pass, ~1,000x after the round; a
    long chain takes about log of its length).
 3. **Resolve**, last pass first: a parent recorded in pass r was a root then, and its own
    root (if it got one later) is already resolved: one join per pass. Nodes never
