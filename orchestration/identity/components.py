@@ -470,20 +470,20 @@ def _stitch(
     # grouped by component). Then, per component of the written table: its smallest id
     # (must be its label) and the count of components (with distinct ids, nodes =
     # non-root nodes + components: else two nodes share a hash).
-    labelled = f"""
-        select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id
-            {", n.priority" if has_priority and hashed else ""}
+    labelled = """
+        select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id{priority}
         from _cc_nodes as n left join _cc_root as r on n.id = r.x"""
     if not with_key:
-        select = labelled
+        select = labelled.format(priority="")
     elif hashed:
-        key = "min(node)"
+        key, priority = "min(node)", ""
         if has_priority:
             key = "arg_min(node, {'missing': priority is null, 'priority': priority, 'node': node})"
+            priority = ", n.priority"
         select = f"""
             select node, node_id, component_id,
                 {key} over (partition by component_id) as component_node
-            from ({labelled}) as labelled"""
+            from ({labelled.format(priority=priority)}) as labelled"""
     else:
         select = """
             select

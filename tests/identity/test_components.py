@@ -265,3 +265,16 @@ def test_integer_nodes(con):
     stats = connected_components(con, "int_edges", "components", node_a="a", node_b="b")
     labels = dict(con.execute("select node, component_node from components").fetchall())
     assert labels == {1: 1, 2: 1, 3: 1, 7: 7, 8: 7} and stats.converged
+
+
+@pytest.mark.parametrize("ids", ["auto", "rank"])
+def test_without_key_and_with_priorities_only_the_three_columns(con, ids):
+    frame = pd.DataFrame([("a", "b"), ("x", "y")], columns=["node_a", "node_b"])
+    con.register("edge_frame", frame)
+    con.execute("create or replace table edges as select * from edge_frame")
+    con.execute("create table nodes as select * from (values ('a', 2), ('b', 1)) t(node, seen)")
+    stats = connected_components(
+        con, "edges", "components", nodes_table="nodes", order_by="seen", with_key=False, ids=ids
+    )
+    columns = [row[0] for row in con.execute("describe components").fetchall()]
+    assert columns == ["node", "node_id", "component_id"] and stats.components == 2
