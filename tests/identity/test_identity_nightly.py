@@ -38,13 +38,7 @@ def read(settings: Settings, sql: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("identity_nightly")
-    settings = Settings(
-        data_dir=root,
-        landing_dir=root / "landing",
-        truth_dir=root / "truth",
-        warehouse_path=root / "warehouse.duckdb",
-        first_delivery_date=date(2015, 1, 1),
-    )
+    settings = Settings.under(root)
     generate(CONFIG, settings.landing_dir, settings.truth_dir)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))

@@ -33,13 +33,7 @@ CONFIG = GeneratorConfig(customers=120, days=8, end_date=date(2026, 1, 10), seed
 @pytest.fixture(scope="session")
 def build(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("pipeline")
-    settings = Settings(
-        data_dir=root,
-        landing_dir=root / "landing",
-        truth_dir=root / "truth",
-        warehouse_path=root / "warehouse.duckdb",
-        first_delivery_date=date(2015, 1, 1),
-    )
+    settings = Settings.under(root)
     manifest = generate(CONFIG, settings.landing_dir, settings.truth_dir)
     first = CONFIG.end_date.toordinal() - CONFIG.days + 1
     request = range_run_request(date.fromordinal(first), CONFIG.end_date, run_key=None)
