@@ -1,6 +1,6 @@
 """Shared devices: a family computer or tablet, a shop kiosk, where two people sign in.
 
-Each household is two customers (accounts from before the window, the same country) and
+Each household is two customers (accounts from before the window, one time zone) and
 one device nobody else uses: a browser (its `ajs_anonymous_id` cookie never rotates) or an
 app install (its `context.device.id` and anonymousId). Every session on it starts signed
 out (whoever used it last is not signed in any more: a few anonymous calls), then the
@@ -60,7 +60,7 @@ class Households:
             if a.idx in taken:
                 continue
             b = next(
-                (c for c in candidates if c.idx not in taken | {a.idx} and c.country == a.country),
+                (c for c in candidates if c.idx not in taken | {a.idx} and c.tz == a.tz),
                 None,
             )
             if b is None:
