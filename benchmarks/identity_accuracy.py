@@ -17,10 +17,8 @@ records belong to the same entity / person):
 - **fuzzy clusters**: the connected components of those edges; every pair of records in
   one component counts as predicted (transitive closure: what stitching makes of them).
 - **exact only** (generator data): components of the exact edges alone: CRM record ↔
-  normalised e-mail, CRM record ↔ E.164 phone, with no guard: a placeholder e-mail or phone
-  on several people's records joins them (what the blocklist prevents).
-- **exact + fuzzy** (generator data): components of the exact edges int_identity__edges keeps
-  (the blocklist seed applied: junk e-mails / phones assert nothing) plus the fuzzy edges:
+  normalised e-mail, CRM record ↔ E.164 phone, as int_identity__edges has them.
+- **exact + fuzzy** (generator data): components of the exact edges plus the fuzzy edges:
   the CRM part of the identity graph, recomputed here at the chosen threshold.
 - **nightly graph** (generator data): the customer_id each CRM record has in the
   warehouse's int_identity__components — the clusters the nightly job built from every
@@ -56,7 +54,6 @@ from orchestration.identity.matching import (
 REPO = Path(__file__).resolve().parents[1]
 FEBRL_DIR = REPO.parent / "shared" / "external" / "record_linkage"
 FEBRL_DATASETS = ("dataset1", "dataset2", "dataset3")
-BLOCKLIST = REPO / "seeds" / "identity_blocklist.csv"  # dbt seed identity_blocklist
 
 # FEBRL columns -> matcher roles. address_2 (building / property name, often empty) and
 # state (8 values) are not compared.
@@ -351,41 +348,10 @@ def run_warehouse(
         from _acc_edges
         """
     )
-    # The junk blocklist as int_identity__blocked_identifiers applies it (lower-cased value;
-    # exact, or a full match of the pattern): the graph's exact edges leave those nodes out.
-    con.execute(
-        f"""
-        create or replace temp table _acc_blocked as
-        with nodes as (
-            select node_a as node from _acc_exact union select node_b from _acc_exact
-        ),
-        rules as (select * from read_csv('{BLOCKLIST}', header = true, all_varchar = true))
-        select distinct nodes.node
-        from nodes
-        join rules
-            on rules.identifier_type in ('any', split_part(nodes.node, ':', 1))
-            and (
-                (rules.match_kind = 'exact'
-                 and lower(substr(nodes.node, strpos(nodes.node, ':') + 1)) = lower(rules.value))
-                or (rules.match_kind = 'pattern'
-                    and regexp_full_match(
-                        lower(substr(nodes.node, strpos(nodes.node, ':') + 1)), rules.value
-                    ))
-            )
-        """
-    )
-    con.execute(
-        """
-        create or replace temp view _acc_exact_guarded as
-        select * from _acc_exact
-        where node_a not in (select node from _acc_blocked)
-            and node_b not in (select node from _acc_blocked)
-        """
-    )
     con.execute("create or replace temp view _acc_records as select record_id from crm_truth")
     con.execute(
         "create or replace temp view _acc_both as "
-        "select * from _acc_exact_guarded union all select * from _acc_fuzzy"
+        "select * from _acc_exact union all select * from _acc_fuzzy"
     )
     for measure, edges, extra in (
         ("fuzzy clusters", "_acc_fuzzy", stats.seconds),
