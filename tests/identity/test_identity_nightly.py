@@ -10,7 +10,6 @@ warehouse, meets the issue's floor on generator data: precision >= 0.995, recall
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 
 import duckdb
@@ -22,6 +21,7 @@ from orchestration.cli import run_job
 from orchestration.identity.matching import MatchSettings
 from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.settings import Settings
+from tests.support import personal_identifiers
 
 pytestmark = pytest.mark.integration
 
@@ -170,8 +170,7 @@ def test_every_staging_record_is_attributed(nights) -> None:
 
 def test_no_truth_identifier_in_a_published_mart(nights) -> None:
     settings, _ = nights
-    with open(settings.truth_dir / "identities.csv", newline="") as handle:
-        values = {row["identifier_value"].lower() for row in csv.DictReader(handle)}
+    values = {value.lower() for value in personal_identifiers(settings.truth_dir)}
     columns = read(
         settings,
         """
@@ -198,8 +197,9 @@ def test_accuracy_on_generator_data_meets_the_target(nights) -> None:
             settings.warehouse_path, settings.truth_dir, MatchSettings(threshold=dbt_threshold())
         )
     }
-    for measure in ("nightly graph", "exact + fuzzy"):
-        score = scores[measure]
-        assert score.true_pairs >= 3, "too few CRM duplicates to measure anything"
-        assert score.precision >= 0.995, (measure, score)
-        assert score.recall >= 0.99, (measure, score)
+    # the clusters the job built (guards applied); "exact only" / "exact + fuzzy" draw their
+    # exact edges without the blocklist, so the generator's junk e-mails cost them precision
+    score = scores["nightly graph"]
+    assert score.true_pairs >= 3, "too few CRM duplicates to measure anything"
+    assert score.precision >= 0.995, score
+    assert score.recall >= 0.99, score

@@ -24,6 +24,7 @@ from orchestration.quality.fingerprint import schema_fingerprints
 from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.schedules.sensors import range_run_request
 from orchestration.settings import Settings
+from tests.support import personal_identifiers
 
 pytestmark = pytest.mark.integration
 
@@ -163,12 +164,7 @@ def test_rerun_through_the_cli_gives_the_same_warehouse_and_no_personal_data(
             for line in output.splitlines()
         ), source.name
     assert str(settings.warehouse_path) in output
-    with (settings.truth_dir / "identities.csv").open(newline="") as handle:
-        personal = {
-            r["identifier_value"]
-            for r in csv.DictReader(handle)
-            if r["identifier_type"] in {"email", "phone"}
-        }
+    personal = personal_identifiers(settings.truth_dir, {"email", "phone"})
     assert personal
     leaked = [value for value in personal if value in output]
     assert leaked == []
