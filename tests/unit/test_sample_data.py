@@ -834,9 +834,9 @@ def test_every_junk_value_is_caught_by_a_guard(tiny) -> None:
             assert value == value.lower() and "+" not in value and "gmail" not in value
         if identifier_type == "phone":
             assert re.fullmatch(r"\+[1-9][0-9]{7,14}", value), value
-    # a placeholder the seed does not know would merge people: none@none.com is one
-    assert blocklist_rules("email", "none@none.com") == []
-    assert "none@none.com" not in junk_mod.PLACEHOLDER_EMAILS
+    # placeholders the seed once missed (found by this generator's author) are caught now
+    assert blocklist_rules("email", "none@none.com") == ["email_test_address"]
+    assert blocklist_rules("phone", "+5511999999999") == ["phone_repeated_digit"]
 
 
 def test_junk_floors_in_a_tiny_run(tiny) -> None:
