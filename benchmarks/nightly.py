@@ -36,13 +36,7 @@ def main() -> None:
     args = parser.parse_args()
 
     root: Path = args.scratch
-    settings = Settings(
-        data_dir=root,
-        landing_dir=root / "landing",
-        truth_dir=root / "truth",
-        warehouse_path=root / "warehouse.duckdb",
-        first_delivery_date=date(2015, 1, 1),
-    )
+    settings = Settings.under(root)
     config = GeneratorConfig(args.customers, args.days, args.end_date, args.seed)
     if not (args.keep_landing and settings.landing_dir.is_dir()):
         shutil.rmtree(root, ignore_errors=True)

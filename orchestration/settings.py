@@ -24,6 +24,17 @@ class Settings:
     first_delivery_date: date
 
     @classmethod
+    def under(cls, root: Path, first_delivery_date: date = date(2015, 1, 1)) -> Settings:
+        """Everything in one folder, laid out like the defaults (tests, benchmarks)."""
+        return cls(
+            data_dir=root,
+            landing_dir=root / "landing",
+            truth_dir=root / "truth",
+            warehouse_path=root / "warehouse.duckdb",
+            first_delivery_date=first_delivery_date,
+        )
+
+    @classmethod
     def from_env(cls) -> Settings:
         data_dir = Path(os.environ.get("CDW_DATA_DIR", PROJECT_ROOT / "data"))
         return cls(

@@ -87,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         s = manifest["sources"][source]
         print(f"{source:<18}{s['files']:>7}{s['records']:>13,}{s['malformed']:>11,}")
     print(f"landing: {landing}")
-    print(f"truth:   {truth}  ({manifest['truth']['identities']:,} identifiers)")
+    print(
+        f"truth:   {truth}  ({manifest['truth']['identities']:,} identifiers, "
+        f"{manifest['truth']['junk_identifiers']:,} junk / shared)"
+    )
     print(f"digest:  {manifest['digest']}")
     print(f"done in {time.monotonic() - start:.1f}s")
     return 0

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .people import CITIES, Person, Population
 from .timeutil import MS_DAY, iso_utc_s
 from .truth import Registry
 from .variants import email_variant, name_typo, phone_national, phone_written, strip_accents
+
+if TYPE_CHECKING:
+    from .junk import Junk
 
 HEADER = (
     "crm_id",
@@ -67,10 +71,16 @@ class CrmRecord:
 
 class Crm:
     def __init__(
-        self, pop: Population, registry: Registry, window_start: int, seed_rng: random.Random
+        self,
+        pop: Population,
+        registry: Registry,
+        window_start: int,
+        seed_rng: random.Random,
+        junk: Junk | None = None,
     ) -> None:
         self.pop = pop
         self.registry = registry
+        self.junk = junk  # placeholder e-mails / phones on a few records (junk.py)
         self.window_start = window_start
         self.records: list[CrmRecord] = []
         self.by_person: dict[int, list[CrmRecord]] = {}
@@ -182,6 +192,8 @@ class Crm:
         )
 
     def _add(self, rec: CrmRecord) -> None:
+        if self.junk is not None:
+            self.junk.crm_record(rec)
         self.records.append(rec)
         self.by_person.setdefault(rec.person.idx, []).append(rec)
         rec.person.crm_ids.append(rec.crm_id)

@@ -68,6 +68,10 @@ class EventStream:
         self._anon = registry.table("anonymous_id")
         self._user = registry.table("user_id")
         self._device = registry.table("device_id")
+        # junk and shared values: every person whose delivered calls carry them
+        self._w_anon = registry.watched("anonymous_id")
+        self._w_user = registry.watched("user_id")
+        self._w_device = registry.watched("device_id")
 
     def _deliver(self, received: int, mobile: bool, msg: dict) -> bool:
         day = (received - self.window_start) // MS_DAY
@@ -87,14 +91,27 @@ class EventStream:
         pid: str,
         sent_dev: int,
         off_sent: int,
+        device_id: str | None = None,
     ) -> None:
         if not self._deliver(received, mobile, msg):
             return
         anon, user = msg.get("anonymousId"), msg.get("userId")
-        if anon and anon not in self._anon:
-            self._anon[anon] = pid
-        if user and user not in self._user:
-            self._user[user] = pid
+        if anon:
+            watched = self._w_anon.get(anon)
+            if watched is not None:
+                watched[1].add(pid)
+            elif anon not in self._anon:
+                self._anon[anon] = pid
+        if user:
+            watched = self._w_user.get(user)
+            if watched is not None:
+                watched[1].add(pid)
+            elif user not in self._user:
+                self._user[user] = pid
+        if device_id:
+            watched = self._w_device.get(device_id)
+            if watched is not None:
+                watched[1].add(pid)
         if rng.random() < DUPLICATE_RATE:  # a retry delivers the same message again
             if rng.random() < 0.75:
                 delay = rng.randint(1_000, 10 * MS_MIN)
@@ -119,6 +136,12 @@ class EventStream:
         tz = person.tz if person else "UTC"
         skew = dev.skew_ms
         base = _static_context(person, dev)
+        device_id = dev.device_id if mobile else None
+        if mobile and s.device_id_override:  # the SDK reported another id this session
+            device_id = s.device_id_override
+            base = dict(base)
+            base["device"] = dict(base["device"], id=device_id)
+        register_device = bool(device_id) and device_id not in self._w_device
         end_t = hits[-1].t
         # when each hit leaves the device (true time)
         late_from, delay = len(hits), 0
@@ -160,9 +183,9 @@ class EventStream:
             msg["sentAt"] = iso_local_ms(sent_dev, off_sent)
             msg["receivedAt"] = iso_utc_ms(received)
             msg["channel"] = "mobile" if mobile else "client"
-            if mobile and dev.device_id and dev.device_id not in self._device:
-                self._device[dev.device_id] = s.pid
-            self._emit(msg, received, mobile, rng, s.pid, sent_dev, off_sent)
+            if register_device and device_id not in self._device:
+                self._device[device_id] = s.pid
+            self._emit(msg, received, mobile, rng, s.pid, sent_dev, off_sent, device_id)
 
     def _message(self, h: Hit, s: Session, base: dict, mobile: bool, rng: random.Random) -> dict:
         msg: dict = {

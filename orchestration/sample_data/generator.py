@@ -17,12 +17,22 @@ from .config import GeneratorConfig, rng_for
 from .crm import Crm
 from .delivery import Deliveries
 from .events import EventStream
+from .households import Households
+from .junk import JUNK_KINDS, Junk
 from .people import build_population
 from .privacy import Consent, PrivacyRequests
 from .sessions import DaySimulator
 from .support import SURVEY_HEADER, TICKET_HEADER, Support
 from .timeutil import MS_DAY, day_start_ms
-from .truth import Registry, files_digest, write_identities, write_malformed, write_manifest
+from .truth import (
+    SHARED_DEVICE,
+    Registry,
+    files_digest,
+    write_identities,
+    write_junk,
+    write_malformed,
+    write_manifest,
+)
 from .web_access import AccessLog
 
 GENERATOR_VERSION = 1
@@ -65,13 +75,16 @@ class Generator:
         )
         self.window_start = ws = day_start_ms(cfg.start_date)
         self.catalogue = products_mod.Catalogue(cfg)
-        self.crm = Crm(self.pop, reg, ws, rng_for(seed, "crm_customers", "init"))
+        # junk identifiers and shared devices (their own random streams)
+        self.junk = Junk(cfg, self.pop, reg)
+        self.households = Households(cfg, self.pop, reg)
+        self.crm = Crm(self.pop, reg, ws, rng_for(seed, "crm_customers", "init"), self.junk)
         self.events = EventStream(ws, cfg.days, reg)
         self.access = AccessLog(ws, cfg.days, reg)
         self.orders = Orders(self.pop, self.catalogue, reg, ws, cfg.days)
         self.subs = Subscriptions(self.pop, reg)
-        self.support = Support(self.pop, reg, ws, cfg.days)
-        self.consent = Consent(self.pop, reg)
+        self.support = Support(self.pop, reg, ws, cfg.days, self.junk)
+        self.consent = Consent(self.pop, reg, self.junk)
         self.privacy = PrivacyRequests(self.pop, reg, self.crm, cfg.days)
         # the privacy policy changes half-way through runs of two weeks or more
         self.policy_change = cfg.days // 2 if cfg.days >= 14 else cfg.days
@@ -100,6 +113,7 @@ class Generator:
         prefix = d.strftime("%y%m%d")
         policy = self.policies[day >= self.policy_change]
         self.catalogue.advance(day)
+        self.junk.begin_day(day)
         order_seq = [0]
         sim = DaySimulator(
             self.pop,
@@ -115,11 +129,15 @@ class Generator:
         )
         act = sim.run()
         add_bot_sessions(sim)
-        self.events.add_sessions(act.sessions, rng_for(seed, "events", day))
+        # after everyone else's, so no other stream draws differently
+        shared = self.households.day(day, day_start, d.weekday(), self.catalogue, policy)
+        self.junk.sessions(day, act.sessions)
+        self.events.add_sessions(act.sessions + shared, rng_for(seed, "events", day))
         human = self.access.add_sessions(act.sessions, rng_for(seed, "web_access", day))
         self.access.add_crawlers(
             day_start, human, self.catalogue, rng_for(seed, "web_access", day, "crawlers")
         )
+        self.access.add_sessions(shared, rng_for(seed, "web_access", day, "households"))
         orders = self.orders.add_day(
             day, day_start, act.orders, rng_for(seed, "orders", day), order_seq, prefix
         )
@@ -201,6 +219,7 @@ class Generator:
     def _finish(self) -> dict:
         self.truth.mkdir(parents=True, exist_ok=True)
         n_ids = write_identities(self.truth / "identities.csv", self.registry)
+        n_junk = write_junk(self.truth / "junk_identifiers.csv", self.registry)
         n_bad = write_malformed(self.truth / "malformed.csv", self.out.malformed)
         files = self.out.files
         manifest = {
@@ -213,12 +232,26 @@ class Generator:
                 for rel, info in sorted(files.items())
             },
             "digest": files_digest(files),
-            "truth": {"identities": n_ids, "malformed": n_bad},
+            "truth": {"identities": n_ids, "junk_identifiers": n_junk, "malformed": n_bad},
+            "junk": self._junk_summary(),
             "events_received_after_end": self.events.dropped,
             "unplaced_malformed_kinds": self.out.plan.unplaced(),
         }
         write_manifest(self.truth / "manifest.json", manifest)
         return manifest
+
+    def _junk_summary(self) -> dict[str, dict[str, int]]:
+        """Per kind: junk values written, distinct people carrying them, and how many records
+        (CRM, ticket, survey, consent) or sessions the generator altered to inject them."""
+        written = self.registry.junk_summary()
+        injected = {**self.junk.injected, SHARED_DEVICE: self.households.sessions}
+        return {
+            kind: {
+                **written.get(kind, {"values": 0, "people": 0}),
+                "injected": injected.get(kind, 0),
+            }
+            for kind in sorted(JUNK_KINDS)
+        }
 
 
 def generate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 from .commerce import FLOOR, pick_active, poisson, put_ref
 from .crm import Crm
@@ -12,6 +13,9 @@ from .timeutil import MS_DAY, iso_utc_ms, iso_utc_s
 from .truth import Registry
 from .variants import email_variant, phone_written
 
+if TYPE_CHECKING:
+    from .junk import Junk
+
 BANNER_PURPOSES = ("analytics", "personalization", "advertising")
 SUBJECT_KEYS = ("anonymous_id", "user_id", "email", "phone", "crm_id")
 REQUEST_KINDS = (("access", 35), ("opt_out", 15), ("rectification", 20), ("restriction", 12))
@@ -19,9 +23,10 @@ REQUEST_KINDS += (("erasure", 18),)
 
 
 class Consent:
-    def __init__(self, pop: Population, registry: Registry) -> None:
+    def __init__(self, pop: Population, registry: Registry, junk: Junk | None = None) -> None:
         self.pop = pop
         self.registry = registry
+        self.junk = junk  # a placeholder e-mail typed into the sign-up form now and then
 
     def _rec(
         self,
@@ -75,6 +80,9 @@ class Consent:
         for p, t, _dev in signups:
             t = min(t, last - 2_000)
             status = "granted" if rng.random() < p.consent_propensity else "denied"
+            email = p.email
+            if self.junk is not None:
+                email = self.junk.form_email("consent", p, email)
             out.append(
                 self._rec(
                     p,
@@ -85,7 +93,7 @@ class Consent:
                     t + 1500,
                     rng,
                     user_id=p.user_id,
-                    email=p.email,
+                    email=email,
                 )
             )
             if rng.random() < 0.4:

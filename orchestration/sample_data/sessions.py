@@ -125,6 +125,8 @@ class Session:
     hits: list[Hit]
     new_cookie: bool  # first request of a brand-new anonymousId (no cookie yet)
     bot: bool = False
+    household: bool = False  # on a device two people share (households.py)
+    device_id_override: str | None = None  # context.device.id written instead (junk.py)
 
 
 @dataclass(slots=True)

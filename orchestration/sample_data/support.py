@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .commerce import FLOOR, pick_active, poisson, put_ref
 from .people import Person, Population
@@ -13,6 +14,9 @@ from .texts import THEMES, review_text, social_text, survey_comment, ticket_text
 from .timeutil import MS_DAY, MS_HOUR, MS_MIN, iso_local_s, iso_utc_ms, iso_utc_s, utc_offset_min
 from .truth import Registry
 from .variants import email_variant
+
+if TYPE_CHECKING:
+    from .junk import Junk
 
 TICKET_HEADER = (
     "ticket_id",
@@ -61,23 +65,38 @@ class Ticket:
 
 
 def _ref(
-    p: Person, rng: random.Random, registry: Registry, email_share: float = 0.85
+    p: Person,
+    rng: random.Random,
+    registry: Registry,
+    email_share: float = 0.85,
+    junk: tuple[Junk, str] | None = None,
 ) -> tuple[str, str, str]:
-    """Which customer-reference columns a record carries; never all empty."""
+    """Which customer-reference columns a record carries; never all empty. junk: (Junk,
+    source) for the forms where a placeholder e-mail may be typed instead."""
     crm_id = p.crm_ids[0] if p.crm_ids and rng.random() < 0.3 else ""
     user_id = p.user_id if p.user_id and rng.random() < 0.4 else ""
     email = ""
     if rng.random() < email_share or not (crm_id or user_id):
         email = p.email if rng.random() < 0.9 else email_variant(p.email, rng)
+    if junk is not None:
+        email = junk[0].form_email(junk[1], p, email)
     for t, v in (("crm_id", crm_id), ("user_id", user_id), ("email", email)):
         registry.add(p.person_id, t, v)
     return crm_id, user_id, email
 
 
 class Support:
-    def __init__(self, pop: Population, registry: Registry, window_start: int, days: int) -> None:
+    def __init__(
+        self,
+        pop: Population,
+        registry: Registry,
+        window_start: int,
+        days: int,
+        junk: Junk | None = None,
+    ) -> None:
         self.pop = pop
         self.registry = registry
+        self.junk = junk
         self.window_start = window_start
         self.days = days
         self.resolutions: dict[int, list[Ticket]] = defaultdict(list)
@@ -87,6 +106,9 @@ class Support:
         self.review_queue: dict[int, list[Order]] = defaultdict(list)
         self._ticket_seq = 0
         self._handles = [p for p in pop.people if p.handle]
+
+    def _junk(self, source: str) -> tuple[Junk, str] | None:
+        return None if self.junk is None else (self.junk, source)
 
     # --- tickets ------------------------------------------------------------------------
 
@@ -175,7 +197,7 @@ class Support:
         return Ticket(
             f"TCK-{100000 + self._ticket_seq}",
             p,
-            _ref(p, rng, self.registry),
+            _ref(p, rng, self.registry, junk=self._junk("support_tickets")),
             channel,
             theme,
             subject,
@@ -223,7 +245,7 @@ class Support:
         self, p: Person, kind: str, score: int, band: str, theme: str, at: int, rng: random.Random
     ) -> list[str]:
         comment = survey_comment(p.lang, band, theme, rng) if rng.random() < 0.65 else ""
-        crm_id, user_id, email = _ref(p, rng, self.registry, 0.7)
+        crm_id, user_id, email = _ref(p, rng, self.registry, 0.7, self._junk("surveys"))
         rid = f"RSP-{rng.getrandbits(40):010x}"
         submitted = iso_local_s(at, utc_offset_min(p.tz, at))
         return [rid, crm_id, user_id, email, kind, str(score), comment, p.lang, submitted]

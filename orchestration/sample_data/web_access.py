@@ -94,6 +94,7 @@ class AccessLog:
         self.pending: dict[int, list[LogRecord]] = defaultdict(list)
         self.seq = 0
         self._anon = registry.table("anonymous_id")
+        self._w_anon = registry.watched("anonymous_id")  # shared browsers' cookies
 
     def _add(
         self,
@@ -116,8 +117,12 @@ class AccessLog:
         self.pending[day].append(
             (ms, self.seq, ip, method, target, proto, status, nbytes, referrer, ua, cookie)
         )
-        if cookie and pid and cookie not in self._anon:
-            self._anon[cookie] = pid
+        if cookie and pid:
+            watched = self._w_anon.get(cookie)
+            if watched is not None:
+                watched[1].add(pid)
+            elif cookie not in self._anon:
+                self._anon[cookie] = pid
 
     def add_sessions(self, sessions: list[Session], rng: random.Random) -> int:
         """Requests behind the day's web sessions; returns how many lines were added."""

@@ -61,13 +61,7 @@ TIMESTAMPS = (
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     root = tmp_path_factory.mktemp("dbt_warehouse")
-    settings = Settings(
-        data_dir=root,
-        landing_dir=root / "landing",
-        truth_dir=root / "truth",
-        warehouse_path=root / "warehouse.duckdb",
-        first_delivery_date=date(2015, 1, 1),
-    )
+    settings = Settings.under(root)
     generate(CONFIG, settings.landing_dir, settings.truth_dir)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))

@@ -499,9 +499,11 @@ def test_dbt_model_writes_crm_id_edges(people) -> None:
         "timestamptz '2026-01-01 00:00:00+00' + to_days(?), null)",
         [(*row, i) for i, row in enumerate(rows)],
     )
+    session.execute("create table blocked (identifier_key varchar)")
+    relations = {"stg_crm__customers": "crm", "int_identity__blocked_identifiers": "blocked"}
     dbt = SimpleNamespace(
         config=_StubConfig({"match_threshold": "0.95"}),
-        ref=lambda name: session.sql("select * from crm"),
+        ref=lambda name: session.sql(f"select * from {relations[name]}"),
     )
     out = duckdb.connect()
     out.register("result", model.model(dbt, session))  # a pyarrow Table
@@ -519,5 +521,8 @@ def test_dbt_model_writes_crm_id_edges(people) -> None:
     typo = next(e for e in edges if e[0] == "crm_id:typo-1")
     later = max(index["typo-1"], index["typo-2"])
     assert typo[5].date() == date(2026, 1, 1) + timedelta(days=later)
-    assert session.sql("select table_name from duckdb_tables()").fetchall() == [("crm",)]
+    assert session.sql("select table_name from duckdb_tables() order by 1").fetchall() == [
+        ("blocked",),
+        ("crm",),
+    ]
     assert session.sql("select view_name from duckdb_views() where not internal").fetchall() == []

@@ -19,13 +19,7 @@ CONFIG = GeneratorConfig(customers=40, days=3, end_date=date(2026, 1, 10), seed=
 
 
 def test_a_critical_defect_blocks_its_dbt_steps_but_not_unrelated_sources(tmp_path) -> None:
-    settings = Settings(
-        data_dir=tmp_path,
-        landing_dir=tmp_path / "landing",
-        truth_dir=tmp_path / "truth",
-        warehouse_path=tmp_path / "warehouse.duckdb",
-        first_delivery_date=date(2015, 1, 1),
-    )
+    settings = Settings.under(tmp_path)
     generate(CONFIG, settings.landing_dir, settings.truth_dir)
     # The defect: well-formed events whose `type` is not a Segment type. The loader keeps
     # them (values are the gate's business, not the parser's); the gate must stop them.

@@ -24,6 +24,7 @@ from orchestration.quality.fingerprint import schema_fingerprints
 from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.schedules.sensors import range_run_request
 from orchestration.settings import Settings
+from tests.support import personal_identifiers
 
 pytestmark = pytest.mark.integration
 
@@ -33,13 +34,7 @@ CONFIG = GeneratorConfig(customers=120, days=8, end_date=date(2026, 1, 10), seed
 @pytest.fixture(scope="session")
 def build(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("pipeline")
-    settings = Settings(
-        data_dir=root,
-        landing_dir=root / "landing",
-        truth_dir=root / "truth",
-        warehouse_path=root / "warehouse.duckdb",
-        first_delivery_date=date(2015, 1, 1),
-    )
+    settings = Settings.under(root)
     manifest = generate(CONFIG, settings.landing_dir, settings.truth_dir)
     first = CONFIG.end_date.toordinal() - CONFIG.days + 1
     request = range_run_request(date.fromordinal(first), CONFIG.end_date, run_key=None)
@@ -169,12 +164,7 @@ def test_rerun_through_the_cli_gives_the_same_warehouse_and_no_personal_data(
             for line in output.splitlines()
         ), source.name
     assert str(settings.warehouse_path) in output
-    with (settings.truth_dir / "identities.csv").open(newline="") as handle:
-        personal = {
-            r["identifier_value"]
-            for r in csv.DictReader(handle)
-            if r["identifier_type"] in {"email", "phone"}
-        }
+    personal = personal_identifiers(settings.truth_dir, {"email", "phone"})
     assert personal
     leaked = [value for value in personal if value in output]
     assert leaked == []

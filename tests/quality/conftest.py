@@ -55,13 +55,7 @@ def nightly(
     tmp_path_factory: pytest.TempPathFactory, project: Path, delivery_range: tuple[date, date]
 ) -> Nightly:
     root = tmp_path_factory.mktemp("gx_warehouse")
-    settings = Settings(
-        data_dir=root,
-        landing_dir=root / "landing",
-        truth_dir=root / "truth",
-        warehouse_path=root / "warehouse.duckdb",
-        first_delivery_date=date(2015, 1, 1),
-    )
+    settings = Settings.under(root)
     generate(CONFIG, settings.landing_dir, settings.truth_dir)
     request = range_run_request(*delivery_range, run_key=None)
     with pytest.MonkeyPatch.context() as patch:

@@ -53,6 +53,7 @@ from orchestration.quality.gx_suites import (
     suite_specs,
 )
 from orchestration.settings import Settings
+from tests.support import personal_identifiers
 
 pytestmark = pytest.mark.integration
 
@@ -508,10 +509,7 @@ def test_no_personal_data_in_reports(
             "SELECT count(*) FROM staging.stg_events__messages WHERE message_type = ?", [canary]
         ).fetchone()
         assert planted == 3
-    with (build.truth_dir / "identities.csv").open(newline="") as handle:
-        personal = {
-            r["identifier_value"] for r in csv.DictReader(handle) if len(r["identifier_value"]) >= 6
-        }
+    personal = {v for v in personal_identifiers(build.truth_dir) if len(v) >= 6}
     assert canary in personal and len(personal) > 100
     build_data_docs(project)
     reports = [p for p in (project / "uncommitted").rglob("*") if p.suffix in (".html", ".json")]

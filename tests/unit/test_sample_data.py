@@ -8,10 +8,12 @@ other record passes" is tested against the contract itself.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import hashlib
 import io
 import json
+import random as random_module
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,12 +21,24 @@ from pathlib import Path
 import pytest
 
 from orchestration.sample_data import SOURCES, GeneratorConfig, generate
+from orchestration.sample_data import households as households_mod
+from orchestration.sample_data import junk as junk_mod
 from orchestration.sample_data.__main__ import main as cli_main
+from orchestration.sample_data.crm import CrmRecord
+from orchestration.sample_data.devices import make_app_device, make_web_device
+from orchestration.sample_data.people import build_pools, build_population
+from orchestration.sample_data.sessions import Hit, Session
+from orchestration.sample_data.truth import Registry
 
 TINY = GeneratorConfig(customers=30, days=6, end_date=date(2026, 1, 10), seed=42)
 # sha256 over "relpath:sha256\n" of every landing file of TINY. This is the "same seed ->
 # same bytes" contract: change it only deliberately, when the generator's output changes.
-TINY_DIGEST = "929dab851a574e9a33f2d1e2d890a26cfffbef6cc8414da70fe7551dfba50953"
+# Changed on purpose with the junk identifiers and shared devices (junk.py, households.py).
+TINY_DIGEST = "5a7912ae364e1bc3dc5cb2d2de06e860390d618933fdf2dd858f130957c8eb76"
+# The same run with every junk rate, floor, office and household set to zero: byte for byte
+# the generator's output before junk existed (the previous TINY_DIGEST). Junk draws from
+# streams of its own, so switching it off must not move any other source's randomness.
+TINY_DIGEST_WITHOUT_JUNK = "929dab851a574e9a33f2d1e2d890a26cfffbef6cc8414da70fe7551dfba50953"
 
 # --- the landing contract, re-stated from docs/landing.md ------------------------------------
 
@@ -360,12 +374,12 @@ def test_same_seed_same_bytes(tiny, tmp_path: Path) -> None:
     again = generate(TINY, tmp_path / "landing", tmp_path / "truth")
     assert _digests(landing) == _digests(tmp_path / "landing")
     assert again["digest"] == manifest["digest"]
-    for name in ("identities.csv", "malformed.csv", "manifest.json"):
+    for name in ("identities.csv", "junk_identifiers.csv", "malformed.csv", "manifest.json"):
         assert (truth / name).read_bytes() == (tmp_path / "truth" / name).read_bytes()
 
 
 def test_different_seed_different_bytes(tiny, tmp_path: Path) -> None:
-    landing, _, manifest = tiny
+    landing, truth, manifest = tiny
     other = generate(
         GeneratorConfig(customers=30, days=6, end_date=TINY.end_date, seed=7),
         tmp_path / "landing",
@@ -374,6 +388,15 @@ def test_different_seed_different_bytes(tiny, tmp_path: Path) -> None:
     assert other["digest"] != manifest["digest"]
     mine, theirs = _digests(landing), _digests(tmp_path / "landing")
     assert sum(mine[k] != theirs.get(k) for k in mine) > len(mine) // 2
+    # other households: other shared device ids and cookies
+    shared = {
+        (r["identifier_type"], r["identifier_value"])
+        for r in _junk_rows(truth)
+        if r["kind"] == "shared_device"
+    }
+    assert shared and shared.isdisjoint(
+        (r["identifier_type"], r["identifier_value"]) for r in _junk_rows(tmp_path / "truth")
+    )
 
 
 def test_pinned_digest(tiny) -> None:
@@ -618,3 +641,382 @@ def test_cli_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert cli_main(args) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert cli_main([*args, "--overwrite"]) == 0
+
+
+# --- junk identifiers and shared devices ---------------------------------------------------------
+
+BLOCKLIST = Path(__file__).resolve().parents[2] / "seeds" / "identity_blocklist.csv"
+JUNK_KINDS = {"placeholder", "role_mailbox", "placeholder_phone", "zero_device", "shared_device"}
+UNTOUCHED_BY_JUNK = {"products", "orders", "subscriptions", "reviews", "social", "privacy_requests"}
+JUNK_OFF = {
+    junk_mod: {
+        "CRM_EMAIL_RATE": 0,
+        "CRM_PHONE_RATE": 0,
+        "FORM_EMAIL_RATE": 0,
+        "USER_ID_RATE": 0,
+        "ZERO_DEVICE_RATE": 0,
+        "FLOOR": 0,
+        "MIN_OFFICES": 0,
+        "CUSTOMERS_PER_OFFICE": 10**9,
+    },
+    households_mod: {"MIN_HOUSEHOLDS": 0, "CUSTOMERS_PER_HOUSEHOLD": 10**9},
+}
+
+
+def blocklist_rules(identifier_type: str, value: str) -> list[str]:
+    """The seed's rules matching a value, as int_identity__blocked_identifiers applies them
+    (lower-cased value; exact, or a full match of the pattern)."""
+    with BLOCKLIST.open(encoding="utf-8", newline="") as f:
+        rules = list(csv.DictReader(f))
+    assert rules
+    low = value.lower()
+    return [
+        r["rule_id"]
+        for r in rules
+        if r["identifier_type"] in ("any", identifier_type)
+        and (
+            (r["match_kind"] == "exact" and low == r["value"].lower())
+            or (r["match_kind"] == "pattern" and re.fullmatch(r["value"], low) is not None)
+        )
+    ]
+
+
+def _junk_rows(truth: Path) -> list[dict[str, str]]:
+    with (truth / "junk_identifiers.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _owners(truth: Path) -> dict[tuple[str, str], str]:
+    with (truth / "identities.csv").open(encoding="utf-8", newline="") as f:
+        return {
+            (r["identifier_type"], r["identifier_value"]): r["person_id"] for r in csv.DictReader(f)
+        }
+
+
+def _csv_rows(landing: Path, pattern: str) -> list[dict[str, str]]:
+    """Well-formed rows of the CSV files matching pattern (malformed ones left out)."""
+    out = []
+    for path in sorted(landing.glob(pattern)):
+        rows = list(csv.reader(io.StringIO(read_text(path), newline="")))
+        header = rows[0]
+        out += [dict(zip(header, r, strict=True)) for r in rows[1:] if len(r) == len(header)]
+    return out
+
+
+def _jsonl(landing: Path, pattern: str) -> list[dict]:
+    out = []
+    for path in sorted(landing.glob(pattern)):
+        for line in read_text(path).splitlines():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                out.append(obj)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_without_junk(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
+    root = tmp_path_factory.mktemp("tiny_without_junk")
+    with pytest.MonkeyPatch.context() as mp:
+        for module, values in JUNK_OFF.items():
+            for name, value in values.items():
+                assert hasattr(module, name), name
+                mp.setattr(module, name, value)
+        manifest = generate(TINY, root / "landing", root / "truth")
+    return root / "landing", root / "truth", manifest
+
+
+def test_without_junk_the_output_is_the_previous_one(tiny_without_junk) -> None:
+    _, truth, manifest = tiny_without_junk
+    assert manifest["digest"] == TINY_DIGEST_WITHOUT_JUNK
+    assert _junk_rows(truth) == []
+    assert manifest["truth"]["junk_identifiers"] == 0
+    assert all(not any(counts.values()) for counts in manifest["junk"].values())
+
+
+def test_junk_alters_only_its_own_records(tiny, tiny_without_junk) -> None:
+    """Untouched sources are byte-identical with and without junk; in the touched ones every
+    differing record carries a junk value, every event message keeps its content but for
+    the junk userId / device id, and the only new messages are the shared devices' ones."""
+    landing, truth, _ = tiny
+    clean, clean_truth, _ = tiny_without_junk
+    junk = _junk_rows(truth)
+    values = [r["identifier_value"] for r in junk if r["kind"] != "shared_device"]
+    shared = {r["identifier_value"] for r in junk if r["kind"] == "shared_device"}
+    mine, theirs = _digests(landing), _digests(clean)
+    assert set(mine) == set(theirs)
+    for rel in sorted(mine):
+        source = rel.split("/")[0]
+        if source in UNTOUCHED_BY_JUNK:
+            assert mine[rel] == theirs[rel], rel
+        elif source in ("crm_customers", "support_tickets", "surveys", "consent"):
+            new, old = (read_text(d / rel).splitlines() for d in (landing, clean))
+            assert len(new) == len(old), rel
+            for a, b in zip(new, old, strict=True):
+                assert a == b or (
+                    any(v in a for v in values) and not any(v in b for v in values)
+                ), (rel, a)
+    changed_crm = [r for r in mine if r.startswith("crm_customers/") and mine[r] != theirs[r]]
+    assert changed_crm
+
+    ours = {e["messageId"]: e for e in _jsonl(landing, "events/*/*") if e.get("messageId")}
+    before = {e["messageId"]: e for e in _jsonl(clean, "events/*/*") if e.get("messageId")}
+    altered = 0
+    for mid, old in before.items():
+        if mid not in ours or record_reason("events", old) or record_reason("events", ours[mid]):
+            continue  # malformed in one of the runs (which records are depends on the file)
+        new = dict(ours[mid])
+        if new != old:
+            altered += 1
+            if new.get("userId") in junk_mod.PLACEHOLDER_USER_IDS:
+                new["userId"] = old.get("userId")
+            device = (new.get("context") or {}).get("device") or {}
+            if device.get("id") == junk_mod.ZERO_DEVICE_ID:
+                new["context"] = old["context"]
+            assert new == old, mid
+    assert altered >= 1
+    assert len(set(before) & set(ours)) >= 0.95 * len(before)
+    extra = [e for mid, e in ours.items() if mid not in before]
+    household = [e for e in extra if e.get("anonymousId") in shared]
+    assert household
+    clean_bad_events = sum(r["source"] == "events" for r in _malformed(clean_truth))
+    assert len(extra) - len(household) <= clean_bad_events
+
+
+def test_junk_identifiers_truth(tiny) -> None:
+    landing, truth, manifest = tiny
+    with (truth / "junk_identifiers.csv").open(encoding="utf-8", newline="") as f:
+        assert f.readline() == "identifier_type,identifier_value,kind,people\n"
+    rows = _junk_rows(truth)
+    keys = [(r["identifier_type"], r["identifier_value"]) for r in rows]
+    assert keys == sorted(keys) and len(keys) == len(set(keys))
+    assert {r["kind"] for r in rows} == JUNK_KINDS  # every kind, even in a 30-customer run
+    owners = _owners(truth)
+    for r in rows:
+        people = int(r["people"])
+        assert people >= (2 if r["kind"] == "shared_device" else 1), r
+        # belongs to nobody: not in identities.csv (which still has one owner per value)
+        assert (r["identifier_type"], r["identifier_value"]) not in owners, r
+    assert manifest["truth"]["junk_identifiers"] == len(rows)
+    assert set(manifest["junk"]) == JUNK_KINDS
+    for kind, counts in manifest["junk"].items():
+        assert counts["values"] == sum(r["kind"] == kind for r in rows), kind
+        assert counts["people"] >= max(int(r["people"]) for r in rows if r["kind"] == kind)
+        assert counts["injected"] >= 1, kind
+    # every junk value is really written somewhere in the landing folder
+    text = "\n".join(read_text(p) for p in sorted(landing.rglob("*")) if p.is_file())
+    missing = [v for _, v in keys if v not in text]
+    assert missing == []
+
+
+def test_every_junk_value_is_caught_by_a_guard(tiny) -> None:
+    """Placeholders, role mailboxes, placeholder phones and the zero device id match a rule
+    of the blocklist seed; shared devices match none (the shared-device guard takes them)."""
+    _, truth, _ = tiny
+    for r in _junk_rows(truth):
+        rules = blocklist_rules(r["identifier_type"], r["identifier_value"])
+        if r["kind"] == "shared_device":
+            assert rules == [], r
+        else:
+            assert rules, r
+    # the whole vocabulary, written as staging normalises it (lower case, E.164)
+    vocabulary = [("email", v) for v in junk_mod.PLACEHOLDER_EMAILS]
+    vocabulary += [("phone", v) for v in junk_mod.PLACEHOLDER_PHONES.values()]
+    vocabulary += [("user_id", v) for v in junk_mod.PLACEHOLDER_USER_IDS]
+    vocabulary += [("device_id", junk_mod.ZERO_DEVICE_ID)]
+    companies = {c for pool in build_pools(TINY.seed).values() for c in pool.companies}
+    vocabulary += [("email", junk_mod.role_mailbox(c)) for c in sorted(companies)]
+    for identifier_type, value in vocabulary:
+        assert blocklist_rules(identifier_type, value), (identifier_type, value)
+        if identifier_type == "email":
+            assert value == value.lower() and "+" not in value and "gmail" not in value
+        if identifier_type == "phone":
+            assert re.fullmatch(r"\+[1-9][0-9]{7,14}", value), value
+    # placeholders the seed once missed (found by this generator's author) are caught now
+    assert blocklist_rules("email", "none@none.com") == ["email_test_address"]
+    assert blocklist_rules("phone", "+5511999999999") == ["phone_repeated_digit"]
+
+
+def test_junk_floors_in_a_tiny_run(tiny) -> None:
+    """The documented floors, read back from the landing files and identities.csv."""
+    landing, truth, _ = tiny
+    floor = junk_mod.FLOOR
+    owners = _owners(truth)
+    crm = [  # every snapshot row (a rectification may fix a placeholder later on)
+        r | {"person": owners[("crm_id", r["crm_id"])]}
+        for r in _csv_rows(landing, "crm_customers/*/customers.csv")
+        if ("crm_id", r["crm_id"]) in owners  # not the malformed ones
+    ]
+    assert len({r["person"] for r in crm if r["email"] == "test@test.com"}) >= floor
+    phones = set(junk_mod.PLACEHOLDER_PHONES.values())
+    assert len({r["person"] for r in crm if r["phone"] in phones}) >= floor
+    offices: dict[str, list[dict[str, str]]] = {}
+    for r in crm:
+        if r["email"].startswith(junk_mod.ROLE_MAILBOX + "@"):
+            offices.setdefault(r["email"], []).append(r)
+    assert offices
+    for mailbox, rows in offices.items():
+        assert len({r["person"] for r in rows}) >= 2, mailbox  # colleagues
+        assert {junk_mod.role_mailbox(r["company"]) for r in rows} == {mailbox}
+
+    forms = _csv_rows(landing, "support_tickets/*/*.csv") + _csv_rows(landing, "surveys/*/*.csv")
+    form_ids = {
+        r.get("ticket_id") or r.get("response_id")
+        for r in forms
+        if r["email"] in junk_mod.PLACEHOLDER_EMAILS
+    }
+    form_ids |= {
+        c["consent_id"]
+        for c in _jsonl(landing, "consent/*/*")
+        if c.get("email") in junk_mod.PLACEHOLDER_EMAILS
+    }
+    assert len(form_ids) >= floor
+
+    events = _jsonl(landing, "events/*/*")
+    for value in junk_mod.PLACEHOLDER_USER_IDS:
+        who = {
+            owners[("anonymous_id", e["anonymousId"])] for e in events if e.get("userId") == value
+        }
+        assert len(who) >= floor, value
+    zero = {
+        owners[("anonymous_id", e["anonymousId"])]
+        for e in events
+        if ((e.get("context") or {}).get("device") or {}).get("id") == junk_mod.ZERO_DEVICE_ID
+    }
+    assert len(zero) >= floor
+
+
+def test_shared_devices_are_seen_with_two_logged_in_users(tiny) -> None:
+    """The shared-device guard's rule: a device id / cookie in records with more than one
+    distinct user id. Each household's two members sign in on it, from the first day."""
+    landing, truth, _ = tiny
+    owners = _owners(truth)
+    shared = [r for r in _junk_rows(truth) if r["kind"] == "shared_device"]
+    assert {r["identifier_type"] for r in shared} == {"anonymous_id", "device_id"}
+    web = [r for r in shared if r["identifier_type"] == "anonymous_id"]
+    assert len(web) >= households_mod.MIN_HOUSEHOLDS  # a browser and an app install, at least
+    events = _jsonl(landing, "events/*/*")
+    for r in shared:
+        value = r["identifier_value"]
+        if r["identifier_type"] == "anonymous_id":
+            carrying = [e for e in events if e.get("anonymousId") == value]
+        else:
+            carrying = [
+                e
+                for e in events
+                if ((e.get("context") or {}).get("device") or {}).get("id") == value
+            ]
+        users = {e["userId"] for e in carrying if e.get("userId")}
+        assert len(users) >= 2, r
+        people = {owners[("user_id", u)] for u in users}
+        assert len(people) == int(r["people"]), r
+        first = {
+            u: min(datetime.fromisoformat(e["timestamp"]) for e in carrying if e.get("userId") == u)
+            for u in users
+        }
+        assert max(first.values()) - min(first.values()) < timedelta(days=1), r  # interleaved
+    cookies = {r["identifier_value"] for r in web}
+    log = [x for p in landing.glob("web_access/*/*") for x in read_text(p).splitlines()]
+    assert any(any(f'"{c}"' in line for c in cookies) for line in log)
+
+
+def test_junk_rates(tmp_path: Path) -> None:
+    """The documented rates and floors of the injection mechanism, on many synthetic records
+    (5 sigma of a binomial count either side)."""
+    cfg = GeneratorConfig(customers=20, days=2, end_date=TINY.end_date, seed=1)
+    pop = build_population(cfg)
+    junk = junk_mod.Junk(cfg, pop, Registry())
+    junk.begin_day(0)
+    base = pop.customers[0]
+    n = 100_000
+    floor = junk_mod.FLOOR
+
+    def person(i: int, country: str = "US"):
+        return dataclasses.replace(base, idx=10**6 + i, person_id=f"S{i:06d}", country=country)
+
+    def near(count: int, rate: float, trials: int, forced: int) -> bool:
+        expected = forced + rate * trials
+        return abs(count - expected) <= 5 * (rate * trials) ** 0.5 + 1
+
+    emails = phones = untouched = 0
+    for i in range(n):
+        with_phone = i % 10 != 9  # a tenth of the records have no phone: never altered
+        rec = CrmRecord(
+            f"C{i}",
+            person(i),
+            "x@y.example",
+            "+12125551234" if with_phone else "",
+            "A",
+            "B",
+            "",
+            "F",
+            "Boston",
+            "",
+            "",
+            0,
+            0,
+        )
+        junk.crm_record(rec)
+        if rec.email in junk_mod.PLACEHOLDER_EMAILS:
+            assert with_phone
+            emails += 1
+            assert i >= floor or rec.email == "test@test.com"
+        elif rec.phone == junk_mod.PLACEHOLDER_PHONES["US"]:
+            phones += 1
+        else:
+            untouched += 1
+    eligible = n - n // 10
+    assert near(emails, junk_mod.CRM_EMAIL_RATE, eligible, floor), emails
+    assert near(phones, junk_mod.CRM_PHONE_RATE, eligible, floor), phones
+    assert emails + phones + untouched == n
+
+    # one altered CRM record a person: the floor's phone goes to somebody else
+    fresh = junk_mod.Junk(cfg, pop, Registry())
+    fresh.begin_day(0)
+    records = [
+        CrmRecord(f"D{i}", who, "x@y.example", "+12125551234", "A", "B", "", "F", "", "", "", 0, 0)
+        for i, who in enumerate([person(0), person(0), person(1)])
+    ]
+    for rec in records:
+        fresh.crm_record(rec)
+    assert [(r.email, r.phone) for r in records] == [
+        ("test@test.com", "+12125551234"),
+        ("x@y.example", "+12125551234"),
+        ("test@test.com", "+12125551234"),
+    ]
+
+    forms = sum(
+        junk.form_email("surveys", person(n + i), "x@y.example") != "x@y.example" for i in range(n)
+    )
+    assert near(forms, junk_mod.FORM_EMAIL_RATE, n, floor), forms
+    assert junk.form_email("surveys", person(0), "") == ""
+
+    rng = random_module.Random(5)
+    web_dev = make_web_device("US", rng, "1.2.3.4")
+    app_dev = make_app_device("US", rng, "1.2.3.4")
+    altered_users = zero = 0
+    for chunk in range(n // 1000):
+        sessions = []
+        for j in range(1000):
+            i = chunk * 1000 + j
+            dev = app_dev if i % 2 else web_dev
+            hits = [Hit(0, "page", "Home", {}, None, "a", None)]
+            hits += [Hit(k, "track", "X", {}, None, "a", "u_1") for k in range(1, 6)]
+            sessions.append(Session(person(2 * n + i), f"S{i}", dev, None, hits, False))
+        junk.sessions(chunk, sessions)
+        for s in sessions:
+            users = [h.user for h in s.hits]
+            if users[1] != "u_1":
+                altered_users += 1
+                k = sum(u in junk_mod.PLACEHOLDER_USER_IDS for u in users)
+                assert 1 <= k <= 3 and users[0] is None and users[1 + k :] == ["u_1"] * (5 - k)
+                assert users[1] == "null" or not s.device.is_app
+            if s.device_id_override == junk_mod.ZERO_DEVICE_ID:
+                assert s.device.is_app
+                zero += 1
+    # floors: each placeholder user id on `floor` people; the zero device id on `floor`
+    assert near(altered_users, junk_mod.USER_ID_RATE, n, 2 * floor), altered_users
+    assert near(zero, junk_mod.ZERO_DEVICE_RATE, n // 2, floor), zero
+    assert dict(junk.injected)["zero_device"] == zero

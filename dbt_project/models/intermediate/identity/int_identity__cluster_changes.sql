@@ -9,7 +9,8 @@
 -- one into an existing customer: the younger customer_id retires), split (one customer's
 -- identifiers now go to two or more customers), rekey (a whole cluster took a new key,
 -- e.g. an identifier seen earlier arrived late), removed (identifiers left the graph:
--- erased or blocklisted).
+-- erased or blocklisted). guards: the guards acting on the origin customer's identifiers,
+-- i.e. why a split happened.
 with
 
 memberships as (
@@ -165,16 +166,42 @@ evidence as (
     group by moved.changed_at, moved.from_customer_id, moved.to_customer_id
 ),
 
-guards as (
+identifier_guards as (
+    -- every guard that acts on an identifier now: cluster-level ones from the components,
+    -- and the edge-level ones (a shared device links nobody, junk joins nothing)
     select
-        moved.changed_at,
-        moved.from_customer_id,
-        moved.to_customer_id,
-        list(distinct components.guard order by components.guard)
-        filter (where components.guard is not null) as guards
-    from new_moves as moved
-    inner join components on moved.identifier_key = components.identifier_key
-    group by moved.changed_at, moved.from_customer_id, moved.to_customer_id
+        identifier_key,
+        guard
+    from components
+    where guard is not null
+    union all
+    select
+        identifier_key,
+        'shared_device' as guard
+    from {{ ref('int_identity__shared_identifiers') }}
+    union all
+    select
+        identifier_key,
+        'blocklist' as guard
+    from {{ ref('int_identity__blocked_identifiers') }}
+),
+
+guards as (
+    -- the guards acting on any identifier the origin customer had before the change: why a
+    -- customer split (a device found shared, a value blocklisted, a keep_apart decision)
+    select
+        pairs.changed_at,
+        pairs.from_customer_id,
+        pairs.to_customer_id,
+        list(distinct identifier_guards.guard order by identifier_guards.guard) as guards
+    from pairs
+    inner join members_before
+        on
+            pairs.changed_at = members_before.changed_at
+            and pairs.from_customer_id = members_before.customer_id
+    inner join identifier_guards
+        on members_before.identifier_key = identifier_guards.identifier_key
+    group by pairs.changed_at, pairs.from_customer_id, pairs.to_customer_id
 ),
 
 classified as (

@@ -19,14 +19,6 @@
 -- identifiers (int_identity__components keeps them apart across longer paths).
 with
 
-observations as (
-    select * from {{ ref('int_identity__observations') }}
-),
-
-blocked as (
-    select * from {{ ref('int_identity__blocked_identifiers') }}
-),
-
 shared as (
     select * from {{ ref('int_identity__shared_identifiers') }}
 ),
@@ -40,11 +32,7 @@ match_edges as (
 ),
 
 usable as (
-    select observations.*
-    from observations
-    anti join blocked
-        on observations.identifier_type || ':' || observations.identifier_value
-            = blocked.identifier_key
+    select * from {{ ref('int_identity__usable_observations') }}
 ),
 
 hubs as (

@@ -3,7 +3,8 @@
 Probabilistic matching of person records that may share no exact identifier (name typos,
 swapped given name and surname, e-mail / phone written differently, birth-date typos):
 orchestration.identity.matching runs Splink 5 on this session's DuckDB connection over
-stg_crm__customers (mapping CRM_CUSTOMERS: first_name, last_name, birth_date,
+stg_crm__customers, with blocklisted e-mails and phones (int_identity__blocked_identifiers)
+compared as missing (mapping CRM_CUSTOMERS: first_name, last_name, birth_date,
 email_normalized, phone_e164, city), trains it (u by seeded random sampling, m by EM) and
 keeps the pairs whose match probability is at least the dbt var identity_match_threshold,
 with the comparison levels that produced the score (match_reasons). docs/identity.md,
@@ -25,8 +26,25 @@ SOURCE = "crm.fuzzy_match"
 def model(dbt, session):
     dbt.config(materialized="table")
     threshold = float(dbt.config.get("match_threshold"))
-    customers = dbt.ref("stg_crm__customers")
-    customers.create_view("_identity_match_people", replace=True)
+    dbt.ref("stg_crm__customers").create_view("_identity_match_crm", replace=True)
+    dbt.ref("int_identity__blocked_identifiers").create_view("_identity_match_junk", replace=True)
+    # Junk is no evidence: a blocklisted e-mail or phone (test@test.com, a role mailbox, a
+    # placeholder number) is compared as missing, so it cannot make two people one.
+    session.execute(
+        """
+        create or replace temporary view _identity_match_people as
+        select
+            * replace (
+                case when 'email:' || email_normalized in (
+                    select identifier_key from _identity_match_junk
+                ) then null else email_normalized end as email_normalized,
+                case when 'phone:' || phone_e164 in (
+                    select identifier_key from _identity_match_junk
+                ) then null else phone_e164 end as phone_e164
+            )
+        from _identity_match_crm
+        """
+    )
     stats = match_records(
         session,
         "_identity_match_people",
@@ -71,6 +89,8 @@ def model(dbt, session):
         """
     ).to_arrow_table()
     session.execute("drop view _identity_match_people")
+    session.execute("drop view _identity_match_crm")
+    session.execute("drop view _identity_match_junk")
     session.execute("drop table _identity_match_pairs")
     # Counts only: no record values in the log.
     print(

@@ -8,20 +8,8 @@
 -- joined by an alias count once.
 with
 
-observations as (
-    select * from {{ ref('int_identity__observations') }}
-),
-
-blocked as (
-    select * from {{ ref('int_identity__blocked_identifiers') }}
-),
-
 usable as (
-    select observations.*
-    from observations
-    anti join blocked
-        on observations.identifier_type || ':' || observations.identifier_value
-            = blocked.identifier_key
+    select * from {{ ref('int_identity__usable_observations') }}
 ),
 
 renamed_user_ids as (
