@@ -29,10 +29,13 @@ the worst case for label propagation).
 **Nightly increments** (`--increment 0.001 --increment 0.01`): on top of each size, a night's
 new person-shaped edges (that fraction of the edge count: ~50 % new people, ~25 % new
 identifiers of existing people, ~10 % merges of two existing people, ~15 % repeated edges
-inside a person) are re-stitched by `restitch_incremental` in place (the previous node →
-component table in the file, checkpoint included), against `connected_components` over
-all edges (old + new) from scratch into a new table; the two tables must hold the same
-rows. The previous night's components are computed first, not timed.
+inside a person), while `--removed` (default 0.01 %) of the old edges disappear, as the
+guards and changed records make them. Timed: `stitch_state.stitch_nightly` — what
+int_identity__components runs each night — on last night's state in the file (comparing
+tonight's edges and nodes with it, reopening the clusters that lost an edge, re-stitching
+what changed, updating the state, checkpoint included), against `connected_components` over
+all of tonight's edges from scratch into a new table; the two tables must hold the same
+rows. Last night's state is built first, not timed.
 
 `--max-load L` waits (up to 20 minutes) before each timed run until the 1-minute load
 average is below L, and records the load each run started at.
@@ -236,66 +239,126 @@ def run_networkx(parquet: str, out: str, key: str) -> dict:
     }
 
 
-def prepare_increment(parquet: str, new_parquet: str, db: str) -> dict:
-    """Not timed: the previous night (edges → components) and tonight's new edges."""
+def prepare_increment(parquet: str, new_parquet: str, db: str, removed: str) -> dict:
+    """Not timed: last night's state (`stitch_nightly` over the old edges) and tonight's
+    edges and nodes: old + new edges, less a `removed` fraction of the old ones."""
     import duckdb
 
-    from orchestration.identity.components import connected_components
+    from orchestration.identity.stitch_state import stitch_nightly
 
     Path(db).unlink(missing_ok=True)
     Path(db + ".wal").unlink(missing_ok=True)
     con = duckdb.connect(db)
-    con.execute(f"create table edges as select * from read_parquet('{parquet}')")
-    con.execute(f"create table new_edges as select * from read_parquet('{new_parquet}')")
-    con.execute("create view all_edges as select * from edges union all select * from new_edges")
-    stats = connected_components(con, "edges", "components")
+    con.execute(
+        f"""
+        create table edges as
+        select node_a as identifier_key_a, node_b as identifier_key_b
+        from read_parquet('{parquet}')
+        """
+    )
+    con.execute(NODES.format(table="nodes", edges="edges"))
+    previous = stitch_nightly(con, edges_table="edges", nodes_table="nodes", state_schema="state")
+    # tonight: the old edges but a seeded `removed` share, plus the new ones
+    con.execute(
+        f"""
+        create table tonight_edges as
+        select * from edges where hash(identifier_key_a, identifier_key_b) % 1000000
+            >= {round(float(removed) * 1_000_000)}
+        union all
+        select node_a, node_b from read_parquet('{new_parquet}')
+        """
+    )
+    con.execute(NODES.format(table="tonight_nodes", edges="tonight_edges"))
+    removed_edges = con.execute(
+        "select count(*) from edges anti join tonight_edges"
+        " using (identifier_key_a, identifier_key_b)"
+    ).fetchall()[0][0]
+    con.execute("drop table edges")
+    con.execute("drop table nodes")
     con.execute("checkpoint")
-    return {"previous_nodes": stats.nodes, "previous_components": stats.components}
+    return {
+        "previous_nodes": previous.nodes,
+        "previous_components": previous.components,
+        "removed_edges": removed_edges,
+    }
+
+
+# Every identifier of the edges, first seen at a time of its own (as int_identity__identifiers
+# gives the nightly model); isolated nodes are not in this graph.
+NODES = """
+create table {table} as
+select identifier_key, timestamp '2026-01-01' + to_seconds(hash(identifier_key) % 100000000)
+    as first_seen_at
+from (
+    select identifier_key_a as identifier_key from {edges}
+    union
+    select identifier_key_b from {edges}
+)
+"""
 
 
 def run_increment(db: str) -> dict:
-    """Timed: `restitch_incremental` in place on the previous components, checkpoint."""
+    """Timed: `stitch_nightly` on last night's state (what int_identity__components runs
+    each night), checkpoint."""
     import duckdb
 
-    from orchestration.identity.components import restitch_incremental
+    from orchestration.identity.stitch_state import stitch_nightly
 
     con = duckdb.connect(db)
     started = time.perf_counter()
-    stats = restitch_incremental(con, "components", "new_edges", "components")
+    stats = stitch_nightly(
+        con, edges_table="tonight_edges", nodes_table="tonight_nodes", state_schema="state"
+    )
     con.execute("checkpoint")
     seconds = time.perf_counter() - started
+    if stats.mode != "incremental":
+        raise SystemExit(f"the night was not incremental: {stats.reason}")
+    inc = stats.incremental
     return {
         "seconds": seconds,
         "new_edges": stats.new_edges,
         "new_nodes": stats.new_nodes,
-        "touched_components": stats.touched_components,
-        "retired_keys": stats.retired_keys,
-        "components_written": stats.components,
-        "changed_rows": stats.changed_rows,
-        "nodes": stats.nodes,
-        "phase_seconds": {k: round(v, 2) for k, v in stats.phase_seconds.items()},
+        "gone_edges": stats.gone_edges,
+        "reopened_components": stats.reopened_components,
+        "touched_components": inc.touched_components,
+        "retired_keys": inc.retired_keys,
+        "components_written": inc.components,
+        "changed_rows": inc.changed_rows,
+        "nodes": inc.nodes,
+        "restitch_phase_seconds": {k: round(v, 2) for k, v in inc.phase_seconds.items()},
     }
 
 
 def run_full(db: str) -> dict:
-    """Timed: `connected_components` over all edges into a new table, checkpoint. Then,
-    not timed: rows that differ from the incremented table."""
+    """Timed: `connected_components` over all of tonight's edges into a new table,
+    checkpoint. Then, not timed: rows that differ from the incremented state."""
     import duckdb
 
     from orchestration.identity.components import connected_components
 
     con = duckdb.connect(db)
     started = time.perf_counter()
-    stats = connected_components(con, "all_edges", "full_components")
+    stats = connected_components(
+        con,
+        "tonight_edges",
+        "full_components",
+        node_a="identifier_key_a",
+        node_b="identifier_key_b",
+        nodes_table="tonight_nodes",
+        node="identifier_key",
+        order_by="first_seen_at",
+    )
     con.execute("checkpoint")
     seconds = time.perf_counter() - started
     columns = "node, node_id, component_id, component_node"
     differing = con.execute(
         f"""
         select count(*) from (
-            (select {columns} from components except all select {columns} from full_components)
+            (select {columns} from state.stitched_components
+             except all select {columns} from full_components)
             union all
-            (select {columns} from full_components except all select {columns} from components)
+            (select {columns} from full_components
+             except all select {columns} from state.stitched_components)
         )
         """
     ).fetchall()[0][0]
@@ -380,7 +443,9 @@ def increments(args: argparse.Namespace, workdir: Path) -> None:
             new_edges = generate_increment(new_parquet, edges, fraction)
             prepared = workdir / f"previous_{edges}_{fraction}.duckdb"
             db = workdir / f"tonight_{edges}_{fraction}.duckdb"
-            previous = child(["prepare", str(parquet), str(new_parquet), str(prepared)])
+            previous = child(
+                ["prepare", str(parquet), str(new_parquet), str(prepared), str(args.removed)]
+            )
             inc_runs, full_runs = [], []
             for _ in range(args.repeat):
                 db.unlink(missing_ok=True)
@@ -404,8 +469,10 @@ def increments(args: argparse.Namespace, workdir: Path) -> None:
             rows.append(row)
             print(
                 f"{generated:>11,} edges + {fraction:.1%} ({new_edges:,} new edges, "
-                f"{inc['new_nodes']:,} new nodes) | incremental {inc['seconds']:6.2f} s "
-                f"({inc['touched_components']:,} components touched, "
+                f"{inc['new_nodes']:,} new nodes, {previous['removed_edges']:,} edges removed) "
+                f"| nightly {inc['seconds']:6.2f} s "
+                f"({inc['reopened_components']:,} components reopened, "
+                f"{inc['touched_components']:,} touched, "
                 f"{inc['retired_keys']:,} keys retired, {inc['changed_rows']:,} rows written, "
                 f"peak RSS {inc['peak_rss_mb']:,.0f} MB) | full {full['seconds']:6.2f} s "
                 f"(peak RSS {full['peak_rss_mb']:,.0f} MB) | full / incremental "
@@ -438,6 +505,12 @@ def main() -> None:
         action="append",
         help="time a nightly increment of this fraction of the edges (repeatable), "
         "incremental re-stitch against a full run, instead of the networkx comparison",
+    )
+    parser.add_argument(
+        "--removed",
+        type=float,
+        default=0.0001,
+        help="with --increment: the share of the old edges gone tonight (default 0.0001)",
     )
     parser.add_argument(
         "--max-load",

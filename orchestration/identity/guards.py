@@ -48,6 +48,7 @@ def stitch_with_guards(
     out_table: str,
     max_cluster_size: int,
     order_by: str = "first_seen_at",
+    stitched_table: str | None = None,
     max_passes: int = 20,
 ) -> GuardedStats:
     """Write `out_table(node, component_key, component_size, guard, guard_detail)`.
@@ -56,8 +57,15 @@ def stitch_with_guards(
       source 'manual' are steward merges and are never dropped here.
     - `nodes_table(identifier_key, <order_by columns>)`: every node.
     - `keep_apart_table(decision_id, identifier_key_a, identifier_key_b)`.
+    - `stitched_table(node, component_id, component_node)`: optional, the plain stitching
+      of exactly these edges and nodes (`components.connected_components`' output, e.g.
+      kept up to date night by night by `stitch_state.stitch_nightly`); without it the
+      first pass stitches them.
     - guard: NULL, 'kept_apart' (detached for a keep_apart decision), 'keep_apart_conflict'
       (manual merges join a kept-apart pair) or 'oversized_cluster'.
+
+    Detaching only ever splits the cluster it happens in, so the passes after the first
+    re-stitch only the clusters that hold a kept-apart pair (their nodes and edges).
     """
     started = time.perf_counter()
     con.execute(
@@ -67,25 +75,11 @@ def stitch_with_guards(
         where false
         """
     )
-    passes = 0
-    while True:
-        passes += 1
-        con.execute(
-            f"""
-            create or replace temporary view _guard_edges as
-            select identifier_key_a, identifier_key_b from {edges_table} as edges
-            where
-                edges.source = 'manual'
-                or not exists (
-                    select 1 from _guard_detached as detached
-                    where detached.node in (edges.identifier_key_a, edges.identifier_key_b)
-                )
-            """
-        )
+    if stitched_table is None:
         stats = connected_components(
             con,
-            "_guard_edges",
-            "_guard_pass",
+            edges_table,
+            "_guard_plain",
             node_a="identifier_key_a",
             node_b="identifier_key_b",
             nodes_table=nodes_table,
@@ -93,6 +87,57 @@ def stitch_with_guards(
             order_by=order_by,
             temporary=True,
         )
+        stitched_table = "_guard_plain"
+        n_nodes, n_edges, converged = stats.nodes, stats.edges, stats.converged
+    else:
+        n_nodes = con.execute(f"select count(*) from {stitched_table}").fetchone()[0]
+        n_edges = con.execute(
+            f"""
+            select count(distinct (least(identifier_key_a, identifier_key_b),
+                greatest(identifier_key_a, identifier_key_b)))
+            from {edges_table} where identifier_key_a <> identifier_key_b
+            """
+        ).fetchone()[0]
+        converged = True  # the stitcher checked its fixed point when it wrote the table
+    # Clusters are told apart by their key (a node: unique across clusters, whichever run
+    # labelled them).
+    con.execute(
+        f"""
+        create or replace temporary view _guard_pass as
+        select node, component_node from {stitched_table}
+        """
+    )
+    passes = 1
+    # the clusters that hold a kept-apart pair: only they are stitched again
+    con.execute(
+        f"""
+        create or replace temporary table _guard_split_nodes as
+        select plain.node from {stitched_table} as plain
+        semi join (
+            select a.component_node
+            from {keep_apart_table} as keep
+            inner join {stitched_table} as a on keep.identifier_key_a = a.node
+            inner join {stitched_table} as b on keep.identifier_key_b = b.node
+            where a.component_node = b.component_node
+        ) as split using (component_node)
+        """
+    )
+    con.execute(
+        f"""
+        create or replace temporary table _guard_split_edges as
+        select edges.identifier_key_a, edges.identifier_key_b, edges.source
+        from {edges_table} as edges
+        semi join _guard_split_nodes as split on edges.identifier_key_a = split.node
+        """
+    )
+    con.execute(
+        f"""
+        create or replace temporary table _guard_split_nodes_ordered as
+        select nodes.* from {nodes_table} as nodes
+        semi join _guard_split_nodes as split on nodes.identifier_key = split.node
+        """
+    )
+    while True:
         # kept-apart pairs still together whose b side is not detached yet
         newly_detached = con.execute(
             f"""
@@ -102,7 +147,7 @@ def stitch_with_guards(
             inner join _guard_pass as a on keep.identifier_key_a = a.node
             inner join _guard_pass as b on keep.identifier_key_b = b.node
             where
-                a.component_id = b.component_id
+                a.component_node = b.component_node
                 and keep.identifier_key_b not in (select node from _guard_detached)
             returning 1
             """
@@ -111,6 +156,39 @@ def stitch_with_guards(
             break
         if passes >= max_passes:
             raise RuntimeError(f"keep_apart decisions not honoured after {passes} passes")
+        passes += 1
+        con.execute(
+            """
+            create or replace temporary view _guard_edges as
+            select identifier_key_a, identifier_key_b from _guard_split_edges as edges
+            where
+                edges.source = 'manual'
+                or not exists (
+                    select 1 from _guard_detached as detached
+                    where detached.node in (edges.identifier_key_a, edges.identifier_key_b)
+                )
+            """
+        )
+        connected_components(
+            con,
+            "_guard_edges",
+            "_guard_resplit",
+            node_a="identifier_key_a",
+            node_b="identifier_key_b",
+            nodes_table="_guard_split_nodes_ordered",
+            node="identifier_key",
+            order_by=order_by,
+            temporary=True,
+        )
+        con.execute(
+            f"""
+            create or replace temporary view _guard_pass as
+            select node, component_node from {stitched_table}
+            anti join _guard_split_nodes using (node)
+            union all
+            select node, component_node from _guard_resplit
+            """
+        )
 
     con.execute(
         f"""
@@ -119,7 +197,7 @@ def stitch_with_guards(
         from {keep_apart_table} as keep
         inner join _guard_pass as a on keep.identifier_key_a = a.node
         inner join _guard_pass as b on keep.identifier_key_b = b.node
-        where a.component_id = b.component_id
+        where a.component_node = b.component_node
         """
     )
     con.execute(
@@ -131,7 +209,7 @@ def stitch_with_guards(
             select
                 node,
                 component_node,
-                count(*) over (partition by component_id) as cluster_size
+                count(*) over (partition by component_node) as cluster_size
             from _guard_pass
         ),
 
@@ -184,18 +262,22 @@ def stitch_with_guards(
     detached = con.execute("select count(distinct node) from _guard_detached").fetchone()[0]
     conflicts = con.execute("select count(*) from _guard_conflicts").fetchone()[0]
     components = con.execute(f"select count(distinct component_key) from {out_table}").fetchone()[0]
-    for name in ("_guard_pass", "_guard_detached", "_guard_conflicts"):
-        con.execute(f"drop table if exists {name}")
+    con.execute("drop view if exists _guard_pass")
     con.execute("drop view if exists _guard_edges")
+    for name in (
+        *("_guard_plain", "_guard_resplit", "_guard_detached", "_guard_conflicts"),
+        *("_guard_split_nodes", "_guard_split_edges", "_guard_split_nodes_ordered"),
+    ):
+        con.execute(f"drop table if exists {name}")
     return GuardedStats(
-        nodes=stats.nodes,
-        edges=stats.edges,
+        nodes=n_nodes,
+        edges=n_edges,
         components=components,
         passes=passes,
         detached=detached,
         conflicts=conflicts,
         oversized_clusters=oversized_clusters,
         oversized_nodes=oversized_nodes,
-        converged=stats.converged,
+        converged=converged,
         seconds=time.perf_counter() - started,
     )

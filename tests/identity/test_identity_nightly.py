@@ -18,6 +18,7 @@ from dagster import DagsterInstance
 
 from benchmarks.identity_accuracy import dbt_threshold, run_warehouse
 from orchestration.cli import run_job
+from orchestration.identity.guards import stitch_with_guards
 from orchestration.identity.matching import MatchSettings
 from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.settings import Settings
@@ -208,3 +209,48 @@ def test_accuracy_on_generator_data_meets_the_target(nights) -> None:
     assert score.true_pairs >= 3, "too few CRM duplicates to measure anything"
     assert score.precision >= 0.995, score
     assert score.recall >= 0.99, score
+
+
+def test_the_kept_stitching_gives_what_a_full_rebuild_gives(nights) -> None:
+    """Night 2 stitched on night 1's state (schema identity_state); its clusters must be
+    those of a full stitching of the warehouse's own edges and identifiers."""
+    settings, _ = nights
+    runs = read(settings, "select mode, reason from identity_state.stitch_runs order by 1")
+    assert [mode for mode, _ in runs] == ["full", "incremental"], runs
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        con.execute(
+            """
+            create temp table nodes as
+            select identifier_key, first_seen_at from intermediate.int_identity__identifiers
+            anti join intermediate.int_identity__blocked_identifiers using (identifier_key)
+            """
+        )
+        con.execute(
+            """
+            create temp table keep as
+            select decision_id, identifier_key_a, identifier_key_b
+            from intermediate.int_identity__manual_decisions where decision = 'keep_apart'
+            """
+        )
+        stitch_with_guards(
+            con,
+            edges_table="intermediate.int_identity__edges",
+            nodes_table="nodes",
+            keep_apart_table="keep",
+            out_table="rebuilt",
+            max_cluster_size=200,
+        )
+        differences = con.execute(
+            """
+            select count(*) from (
+                select node, component_key, component_size, guard from rebuilt
+                except
+                select identifier_key, component_key, component_size, guard
+                from intermediate.int_identity__components
+            )
+            """
+        ).fetchall()[0][0]
+        rows = con.execute("select count(*) from rebuilt").fetchall()[0][0]
+    [(built,)] = read(settings, "select count(*) from intermediate.int_identity__components")
+    assert rows == built > 0
+    assert differences == 0

@@ -2,12 +2,20 @@
 
 Deterministic stitching: connected components over int_identity__edges (every source, every
 hop, after the edge guards), computed set-based in DuckDB by
-orchestration.identity.components (integer surrogate ids, two-hop min-label propagation
-with pointer jumping, iterated until no label changes, with a fixed-point check), wrapped by
-orchestration.identity.guards for the two cluster-level rules: keep_apart decisions hold
-across paths (the kept-apart identifier is detached and the graph stitched again), and a
-cluster larger than var('identity_max_cluster_size') is not merged (each identifier its own
-cluster, guard = 'oversized_cluster'). Isolated nodes are clusters of one.
+orchestration.identity.components (integer surrogate ids, one- and two-hop min-label
+passes with pointer jumping, iterated until no label changes, with a fixed-point check).
+
+The plain stitching is kept between nights in schema identity_state
+(orchestration.identity.stitch_state): new edges and identifiers re-stitch the clusters
+they touch, removed ones reopen only their own clusters; the first run, removals reopening
+over a quarter of the identifiers, or var('identity_restitch') = 'full' stitch everything
+again. Either way the result is that of a full run.
+
+orchestration.identity.guards then applies the two cluster-level rules: keep_apart
+decisions hold across paths (the kept-apart identifier is detached and its cluster
+stitched again), and a cluster larger than var('identity_max_cluster_size') is not merged
+(each identifier its own cluster, guard = 'oversized_cluster'). Isolated nodes are
+clusters of one.
 
 component_key is the cluster's earliest-seen identifier (smallest first_seen_at; ties and
 missing times broken by identifier_key). customer_id = 'cus_' || the first 16 hex digits
@@ -18,11 +26,18 @@ retires; int_identity__cluster_changes records it).
 """
 
 from orchestration.identity.guards import stitch_with_guards
+from orchestration.identity.stitch_state import stitch_nightly
+
+# Where the plain stitching is kept between nights (model-owned; docs/identity.md).
+STATE_SCHEMA = "identity_state"
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     max_cluster_size = int(dbt.config.get("identity_max_cluster_size"))
+    restitch = dbt.config.get("identity_restitch")
+    if restitch not in ("incremental", "full"):
+        raise ValueError(f"var identity_restitch must be 'incremental' or 'full', not {restitch!r}")
     dbt.ref("int_identity__edges").create_view("_identity_edges", replace=True)
     dbt.ref("int_identity__identifiers").create_view("_identity_all_nodes", replace=True)
     dbt.ref("int_identity__blocked_identifiers").create_view("_identity_blocked", replace=True)
@@ -41,6 +56,13 @@ def model(dbt, session):
         from _identity_decisions where decision = 'keep_apart'
         """
     )
+    plain = stitch_nightly(
+        session,
+        edges_table="_identity_edges",
+        nodes_table="_identity_nodes",
+        state_schema=STATE_SCHEMA,
+        force_full=restitch == "full",
+    )
     stats = stitch_with_guards(
         session,
         edges_table="_identity_edges",
@@ -48,6 +70,7 @@ def model(dbt, session):
         keep_apart_table="_identity_keep_apart",
         out_table="_identity_components",
         max_cluster_size=max_cluster_size,
+        stitched_table=f"{STATE_SCHEMA}.stitched_components",
     )
     result = session.sql(
         """
@@ -73,6 +96,10 @@ def model(dbt, session):
         *("_identity_all_nodes", "_identity_blocked", "_identity_decisions"),
     ):
         session.execute(f"drop view {view}")
+    print(
+        f"identity stitching: {plain.mode} ({plain.reason}): {plain.new_edges} new edges, "
+        f"{plain.new_nodes} new identifiers, {plain.seconds:.2f} s"
+    )
     print(
         f"identity components: {stats.components} from {stats.nodes} nodes and "
         f"{stats.edges} edges in {stats.passes} pass(es) (converged: {stats.converged}); "
