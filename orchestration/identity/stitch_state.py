@@ -52,7 +52,7 @@ from orchestration.identity.components import (
 
 _STATE_TABLES = ("stitched_components", "stitched_edges", "stitched_nodes")
 _TEMP_TABLES = (
-    *("_ns_nodes", "_ns_edges", "_ns_gone_edges", "_ns_gone_nodes", "_ns_reopened"),
+    *("_ns_nodes", "_ns_edges", "_ns_edge_diff", "_ns_node_diff", "_ns_reopened"),
     *("_ns_reopened_components", "_ns_new_edges", "_ns_new_nodes", "_ns_rekeyed"),
 )
 
@@ -66,8 +66,8 @@ class NightlyStitchStats:
     nodes: int
     edges: int  # distinct edges between different nodes
     components: int
-    new_edges: int  # edges not in the previous state (all of them on a full run)
-    new_nodes: int
+    new_edges: int  # distinct edges not in the previous state (all of them on a full run)
+    new_nodes: int  # nodes not in the previous state (all of them on a full run)
     gone_edges: int  # edges of the previous state no longer asserted (0 on a full run)
     gone_nodes: int
     reopened_components: int  # previous components re-stitched from their edges
@@ -142,7 +142,7 @@ def stitch_nightly(
                 )
         if reason is None:
             try:
-                incremental_stats = _restitch(con, schema, edges, a, b)
+                incremental_stats = _restitch(con, schema)
             except IncrementalNotApplicable as error:
                 reason = f"increment not applicable: {error}"
                 changes = {key: 0 for key in changes}
@@ -153,7 +153,13 @@ def stitch_nightly(
         ).fetchall()[0]
         n_edges = _scalar(con, "select count(*) from _ns_edges")
         if incremental_stats is not None:
-            new_edges, new_nodes = incremental_stats.new_edges, incremental_stats.new_nodes
+            new_edges, new_nodes = con.execute(
+                """
+                select
+                    (select count(*) from _ns_edge_diff where is_new),
+                    (select count(*) from _ns_node_diff where change = 'new')
+                """
+            ).fetchall()[0]
         else:
             new_edges, new_nodes = n_edges, n_nodes
         stats = NightlyStitchStats(
@@ -202,26 +208,52 @@ def _why_full(con: Any, schema: str, force_full: bool) -> str | None:
 
 
 def _reopen(con: Any, schema: str) -> tuple[dict[str, int], int]:
-    """Take the components a removal may split out of the state (see the module docstring).
+    """Diff tonight against the state, and find the components a removal may split.
 
-    Leaves `_ns_reopened(node_id, node)`: their members that are still nodes today.
+    Leaves `_ns_edge_diff(u, v, is_new)` (edges added or gone), `_ns_node_diff(node_id,
+    node, priority, change)` (change: new, gone, earlier, later), the reopened components
+    and `_ns_reopened(node_id, node)`: their members that are still nodes tonight.
     Returns the counts of removed edges, removed nodes and reopened components, and the
     number of reopened members.
     """
-    gone_edges = _scalar(
-        con,
+    # one full outer join per table gives every difference
+    con.execute(
         f"""
-        create or replace temp table _ns_gone_edges as
-        select u, v from {schema}.stitched_edges anti join _ns_edges using (u, v)
-        """,
+        create or replace temp table _ns_edge_diff as
+        select coalesce(today.u, known.u) as u, coalesce(today.v, known.v) as v,
+            known.u is null as is_new
+        from {schema}.stitched_edges as known
+        full outer join _ns_edges as today on known.u = today.u and known.v = today.v
+        where known.u is null or today.u is null
+        """
     )
-    gone_nodes = _scalar(
-        con,
+    con.execute(
         f"""
-        create or replace temp table _ns_gone_nodes as
-        select node_id from {schema}.stitched_nodes anti join _ns_nodes using (node_id)
-        """,
+        create or replace temp table _ns_node_diff as
+        select
+            coalesce(today.node_id, known.node_id) as node_id,
+            today.node,
+            today.priority,
+            case
+                when known.node_id is null then 'new'
+                when today.node_id is null then 'gone'
+                -- missing priorities sort last: gaining one moves a node earlier
+                when known.priority is null or today.priority < known.priority then 'earlier'
+                else 'later'
+            end as change
+        from {schema}.stitched_nodes as known
+        full outer join _ns_nodes as today on known.node_id = today.node_id
+        where known.node_id is null or today.node_id is null
+            or known.priority is distinct from today.priority
+        """
     )
+    gone_edges, gone_nodes = con.execute(
+        """
+        select
+            (select count(*) from _ns_edge_diff where not is_new),
+            (select count(*) from _ns_node_diff where change = 'gone')
+        """
+    ).fetchall()[0]
     reopened = _scalar(
         con,
         f"""
@@ -229,17 +261,12 @@ def _reopen(con: Any, schema: str) -> tuple[dict[str, int], int]:
         select distinct c.component_id
         from {schema}.stitched_components as c
         semi join (
-            select u as node_id from _ns_gone_edges
+            select u as node_id from _ns_edge_diff where not is_new
             union all
-            select v from _ns_gone_edges
+            select v from _ns_edge_diff where not is_new
             union all
-            select node_id from _ns_gone_nodes
-            union all
-            -- seen later than before: its cluster may get another key
-            select known.node_id from {schema}.stitched_nodes as known
-            join _ns_nodes as today using (node_id)
-            where known.priority is not null
-                and (today.priority is null or today.priority > known.priority)
+            -- gone, or seen later than before: the cluster may split or get another key
+            select node_id from _ns_node_diff where change in ('gone', 'later')
         ) as affected using (node_id)
         """,
     )
@@ -250,7 +277,7 @@ def _reopen(con: Any, schema: str) -> tuple[dict[str, int], int]:
         select c.node_id, c.node
         from {schema}.stitched_components as c
         semi join _ns_reopened_components using (component_id)
-        semi join _ns_nodes using (node_id)
+        anti join (select node_id from _ns_node_diff where change = 'gone') using (node_id)
         """,
     )
     counts = {
@@ -261,8 +288,9 @@ def _reopen(con: Any, schema: str) -> tuple[dict[str, int], int]:
     return counts, reopened_nodes
 
 
-def _restitch(con: Any, schema: str, edges: str, a: str, b: str) -> IncrementalStats:
-    """Re-stitch the reopened components and what today's additions touch, in place."""
+def _restitch(con: Any, schema: str) -> IncrementalStats:
+    """Re-stitch the reopened components and what tonight's additions touch, in place;
+    then bring the state's edges and nodes to tonight's."""
     components = f"{schema}.stitched_components"
     con.execute(
         f"""
@@ -270,38 +298,37 @@ def _restitch(con: Any, schema: str, edges: str, a: str, b: str) -> IncrementalS
         where component_id in (select component_id from _ns_reopened_components)
         """
     )
-    # new edges, and every edge of today that touches a reopened member
+    # new edges, and every edge of tonight that touches a reopened member: found on the
+    # hashed pairs, then named by their nodes (only these rows are joined to text)
     con.execute(
-        f"""
+        """
         create or replace temp table _ns_new_edges as
-        with hashed as (
-            select {a} as node_a, {b} as node_b, hash({a}) as ha, hash({b}) as hb
-            from {edges} where {a} <> {b}
+        with changed as (
+            select u, v from _ns_edge_diff where is_new
+            union
+            select u, v from _ns_edges
+            where u in (select node_id from _ns_reopened)
+                or v in (select node_id from _ns_reopened)
         )
-        select node_a, node_b from hashed
-        anti join {schema}.stitched_edges as known
-            on known.u = least(ha, hb) and known.v = greatest(ha, hb)
-        union all
-        select node_a, node_b from hashed semi join _ns_reopened as r on r.node_id = ha
-        union all
-        select node_a, node_b from hashed semi join _ns_reopened as r on r.node_id = hb
+        select nu.node as node_a, nv.node as node_b
+        from changed
+        join _ns_nodes as nu on nu.node_id = changed.u
+        join _ns_nodes as nv on nv.node_id = changed.v
         """
     )
     con.execute(
-        f"""
+        """
         create or replace temp table _ns_new_nodes as
-        select node from _ns_nodes anti join {schema}.stitched_nodes using (node_id)
+        select node from _ns_node_diff where change = 'new'
         union all
         select node from _ns_reopened
         """
     )
     # priorities moved earlier (late data): those components are re-keyed
     con.execute(
-        f"""
+        """
         create or replace temp table _ns_rekeyed as
-        select today.node from _ns_nodes as today
-        join {schema}.stitched_nodes as known using (node_id)
-        where today.priority is distinct from known.priority
+        select node from _ns_node_diff where change = 'earlier'
         """
     )
     stats = restitch_incremental(
@@ -317,33 +344,21 @@ def _restitch(con: Any, schema: str, edges: str, a: str, b: str) -> IncrementalS
     )
     con.execute(
         f"""
-        delete from {schema}.stitched_edges as known using _ns_gone_edges as gone
-        where known.u = gone.u and known.v = gone.v
+        delete from {schema}.stitched_edges as known using _ns_edge_diff as diff
+        where known.u = diff.u and known.v = diff.v and not diff.is_new
         """
     )
-    con.execute(
-        f"""
-        insert into {schema}.stitched_edges
-        select u, v from _ns_edges anti join {schema}.stitched_edges using (u, v)
-        """
-    )
+    con.execute(f"insert into {schema}.stitched_edges select u, v from _ns_edge_diff where is_new")
     con.execute(
         f"""
         delete from {schema}.stitched_nodes
-        where node_id in (select node_id from _ns_gone_nodes)
-        """
-    )
-    con.execute(
-        f"""
-        update {schema}.stitched_nodes as known set priority = today.priority
-        from _ns_nodes as today
-        where known.node_id = today.node_id and known.priority is distinct from today.priority
+        where node_id in (select node_id from _ns_node_diff where change <> 'new')
         """
     )
     con.execute(
         f"""
         insert into {schema}.stitched_nodes
-        select node_id, priority from _ns_nodes anti join {schema}.stitched_nodes using (node_id)
+        select node_id, priority from _ns_node_diff where change <> 'gone'
         """
     )
     return stats
@@ -395,20 +410,18 @@ def _record(con: Any, schema: str, stats: NightlyStitchStats) -> None:
         """
     )
     touched = stats.incremental.touched_components if stats.incremental else None
-    con.execute(
-        f"insert into {schema}.stitch_runs values (now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            stats.mode,
-            stats.reason,
-            stats.nodes,
-            stats.edges,
-            stats.components,
-            stats.new_edges,
-            stats.new_nodes,
-            stats.gone_edges,
-            stats.gone_nodes,
-            stats.reopened_components,
-            touched,
-            round(stats.seconds, 3),
-        ],
-    )
+    values = [
+        f"'{stats.mode}'",
+        "'" + stats.reason.replace("'", "''") + "'",
+        *(
+            str(value)
+            for value in (
+                *(stats.nodes, stats.edges, stats.components, stats.new_edges, stats.new_nodes),
+                *(stats.gone_edges, stats.gone_nodes, stats.reopened_components),
+                "null" if touched is None else touched,
+                round(stats.seconds, 3),
+            )
+        ),
+    ]
+    # literals, not parameters: a connection's first parameter binding costs ~0.5 s here
+    con.execute(f"insert into {schema}.stitch_runs values (now(), {', '.join(values)})")
