@@ -49,6 +49,7 @@ def stitch_with_guards(
     max_cluster_size: int,
     order_by: str = "first_seen_at",
     stitched_table: str | None = None,
+    stitched_edges: int | None = None,
     max_passes: int = 20,
 ) -> GuardedStats:
     """Write `out_table(node, component_key, component_size, guard, guard_detail)`.
@@ -60,7 +61,8 @@ def stitch_with_guards(
     - `stitched_table(node, component_id, component_node)`: optional, the plain stitching
       of exactly these edges and nodes (`components.connected_components`' output, e.g.
       kept up to date night by night by `stitch_state.stitch_nightly`); without it the
-      first pass stitches them.
+      first pass stitches them. `stitched_edges`: its count of distinct edges, for the
+      stats (counted from `edges_table` when not given).
     - guard: NULL, 'kept_apart' (detached for a keep_apart decision), 'keep_apart_conflict'
       (manual merges join a kept-apart pair) or 'oversized_cluster'.
 
@@ -91,13 +93,15 @@ def stitch_with_guards(
         n_nodes, n_edges, converged = stats.nodes, stats.edges, stats.converged
     else:
         n_nodes = con.execute(f"select count(*) from {stitched_table}").fetchone()[0]
-        n_edges = con.execute(
-            f"""
-            select count(distinct (least(identifier_key_a, identifier_key_b),
-                greatest(identifier_key_a, identifier_key_b)))
-            from {edges_table} where identifier_key_a <> identifier_key_b
-            """
-        ).fetchone()[0]
+        n_edges = stitched_edges
+        if n_edges is None:
+            n_edges = con.execute(
+                f"""
+                select count(distinct (least(identifier_key_a, identifier_key_b),
+                    greatest(identifier_key_a, identifier_key_b)))
+                from {edges_table} where identifier_key_a <> identifier_key_b
+                """
+            ).fetchone()[0]
         converged = True  # the stitcher checked its fixed point when it wrote the table
     # Clusters are told apart by their key (a node: unique across clusters, whichever run
     # labelled them).

@@ -71,6 +71,7 @@ def model(dbt, session):
         out_table="_identity_components",
         max_cluster_size=max_cluster_size,
         stitched_table=f"{STATE_SCHEMA}.stitched_components",
+        stitched_edges=plain.edges,
     )
     result = session.sql(
         """
