@@ -56,6 +56,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestration.identity.phases import PhaseClock
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 
 # Hops of the passes of one round (see the module docstring, step 2).
@@ -294,15 +296,7 @@ def _stitch(
     with_key: bool,
 ) -> ComponentStats | None:
     """One stitching run; None when hashed ids collide (the caller then uses ranks)."""
-    started = time.perf_counter()
-    phases: dict[str, float] = {}
-    mark = started
-
-    def lap(phase: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        phases[phase] = now - mark
-        mark = now
+    clock = PhaseClock()
 
     # 1. Encode. ids are 64-bit hashes of the node, computed in the edge scan itself (no
     # sort, no join); the component key is then its smallest node in (priority, node)
@@ -391,7 +385,7 @@ def _stitch(
             where na.id <> nb.id
             """,
         )
-    lap("encode")
+    clock.lap("encode")
 
     # 2. Contract until no edge is left between two different roots.
     rounds, passes, jumps, per_pass = 0, 0, 0, []
@@ -429,7 +423,7 @@ def _stitch(
             con.execute("alter table _cc_work_next rename to _cc_work")
             work = "_cc_work"
             con.execute(f"alter table _cc_p rename to _cc_parent_{passes}")
-    lap("rounds")
+    clock.lap("rounds")
 
     # 3. Resolve, last pass first: a parent recorded in pass r was a root in pass r and
     # got its own root (if any) in a later pass, already resolved. One join per pass.
@@ -445,7 +439,7 @@ def _stitch(
             """,
         )
         _drop(con, f"_cc_parent_{r}")
-    lap("resolve")
+    clock.lap("resolve")
 
     # 4. Fixed-point check, on the integer labels (label(x) = root of x, x itself if none):
     #    no edge joins two different labels, so one more round of min-label propagation
@@ -462,7 +456,7 @@ def _stitch(
     )
     if bad_edges:
         raise NotConvergedError(f"fixed-point check failed: {bad_edges} edges across labels")
-    lap("check")
+    clock.lap("check")
 
     # 5. Write. The key of a component (hashes: its smallest node in (priority, node)
     # order, missing priorities last; ranks: the node of its smallest id) as a window
@@ -512,7 +506,7 @@ def _stitch(
         raise NotConvergedError(
             f"fixed-point check failed: {bad_labels} labels not their component's minimum"
         )
-    lap("write")
+    clock.lap("write")
     return ComponentStats(
         nodes=n_nodes,
         edges=n_edges,
@@ -520,9 +514,9 @@ def _stitch(
         rounds=rounds,
         jumps=jumps,
         converged=True,
-        seconds=time.perf_counter() - started,
+        seconds=clock.total(),
         edges_per_round=tuple(per_pass),
-        phase_seconds=phases,
+        phase_seconds=clock.seconds,
         ids="hash" if hashed else "rank",
     )
 
@@ -609,15 +603,7 @@ def restitch_incremental(
     stitched with hashed ids or a new node's hash collides with another node's: a full
     `connected_components` run handles both (it falls back to ranks).
     """
-    started = time.perf_counter()
-    phases: dict[str, float] = {}
-    mark = started
-
-    def lap(phase: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        phases[phase] = now - mark
-        mark = now
+    clock = PhaseClock()
 
     previous, new_edges, out_table = (
         _ident(previous_table),
@@ -728,7 +714,7 @@ def restitch_incremental(
             {rekeyed}
             """,
         )
-        lap("match")
+        clock.lap("match")
 
         # 3. Re-stitch the touched part: the members of the touched components (a star to
         # their previous key stands in for their old edges), the new nodes, the new edges
@@ -801,7 +787,7 @@ def restitch_incremental(
                 select node, node_id, component_id, component_node from _ri_members
                 """
             )
-        lap("stitch")
+        clock.lap("stitch")
 
         # 4. The changes: new nodes, and members whose component id or key moved.
         changed = _scalar(
@@ -865,7 +851,7 @@ def restitch_incremental(
                 con, _ident(changes_table), "select * from _ri_changes", temporary=temporary
             )
         nodes = _scalar(con, f"select count(*) from {out_table}")
-        lap("write")
+        clock.lap("write")
     finally:
         _drop(
             con,
@@ -880,7 +866,7 @@ def restitch_incremental(
         components=components,
         changed_rows=changed,
         nodes=nodes,
-        seconds=time.perf_counter() - started,
+        seconds=clock.total(),
         stitch=stitch,
-        phase_seconds=phases,
+        phase_seconds=clock.seconds,
     )

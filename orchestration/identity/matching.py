@@ -36,11 +36,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from orchestration.identity.phases import PhaseClock
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 
@@ -510,15 +511,7 @@ def match_records(
     settings = settings or MatchSettings()
     if not 0.0 < settings.threshold <= 1.0:
         raise ValueError(f"threshold must be a probability in (0, 1], not {settings.threshold}")
-    started = time.perf_counter()
-    phases: dict[str, float] = {}
-    mark = started
-
-    def lap(phase: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        phases[phase] = round(now - mark, 3)
-        mark = now
+    clock = PhaseClock(digits=3)
 
     input_table, out_table = _ident(input_table), _ident(out_table)
     if scored_table is not None:
@@ -557,7 +550,7 @@ def match_records(
     if records != distinct:
         con.execute(f"drop table {inp}")
         raise ValueError(f"{input_table}.{mapping.record_id} is not unique")
-    lap("input")
+    clock.lap("input")
 
     blocking = _rules(_BLOCKING, roles)
     if records < 2 or not blocking:
@@ -569,10 +562,10 @@ def match_records(
             records=records,
             candidate_pairs=0,
             pairs_above_threshold=0,
-            seconds=time.perf_counter() - started,
+            seconds=clock.total(),
             trained="fixed",
             blocking_rules=tuple(blocking),
-            phase_seconds=phases,
+            phase_seconds=clock.seconds,
         )
 
     from splink import Linker, SettingsCreator
@@ -605,13 +598,13 @@ def match_records(
             filled = _fill_unobserved(model, roles)
             prior = prior or settings.fixed_prior
             model["probability_two_random_records_match"] = prior
-            lap("train")
+            clock.lap("train")
             # Predict with the trained (and filled-in) model.
             linker = Linker(
                 db_api.register(inp, table_name=f"{_PREFIX}predict"), model, log_level=None
             )
             predictions = linker.inference.predict(warning_mode="never")
-            lap("predict")
+            clock.lap("predict")
             con.execute(
                 f"""
                 create or replace temp table {scored} as
@@ -647,18 +640,18 @@ def match_records(
         )
     con.execute(f"drop table {scored}")
     above = _scalar(con, f"select count(*) from {out_table}")
-    lap("write")
+    clock.lap("write")
     return MatchStats(
         records=records,
         candidate_pairs=candidate_pairs,
         pairs_above_threshold=above,
-        seconds=time.perf_counter() - started,
+        seconds=clock.total(),
         trained=trained,
         em_rules=tuple(em_ran),
         blocking_rules=tuple(blocking),
         prior=prior,
         fixed_levels=tuple(filled),
-        phase_seconds=phases,
+        phase_seconds=clock.seconds,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from itertools import pairwise
 
-import duckdb
 import networkx as nx
 import pandas as pd
 import pytest
@@ -19,13 +18,6 @@ from orchestration.identity.components import (
     NotConvergedError,
     connected_components,
 )
-
-
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
 
 
 def stitch(con, edges, nodes=None, **kwargs) -> tuple[dict[str, str], ComponentStats]:

@@ -6,19 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import duckdb
-import pytest
-
 from orchestration.identity.guards import GuardedStats, stitch_with_guards
 
 T0 = datetime(2026, 1, 1)
-
-
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
 
 
 def stitch(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 from itertools import pairwise
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -23,13 +22,6 @@ from orchestration.identity.components import (
 )
 
 COLUMNS = "node, node_id, component_id, component_node"
-
-
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
 
 
 def load_edges(con, table: str, edges) -> None:

@@ -370,13 +370,6 @@ def test_edges_are_the_scored_pairs_at_the_threshold(people, scored) -> None:
 # --- small inputs, fallback, housekeeping -----------------------------------------------
 
 
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
-
-
 def _small(con, rows) -> None:
     con.execute(
         "create or replace table small (record_id varchar, first_name varchar, "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -21,13 +20,6 @@ from orchestration.identity.stitch_state import stitch_nightly
 
 COLUMNS = "node, node_id, component_id, component_node"
 STATE = "identity_state"
-
-
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
 
 
 def load(con, edges: list[tuple[str, str]], nodes: dict[str, int | None]) -> None:
