@@ -28,11 +28,30 @@ def _newest_source_mtime() -> float:
 
 
 def ensure_manifest(settings: Settings) -> Path:
-    """`dbt parse` when the manifest is missing or older than the project's files."""
+    """`dbt parse` when the manifest is missing or older than the project's files, or when
+    the partial-parse file was written for another warehouse.
+
+    dbt keeps a partial-parse file beside the manifest, and every dagster-dbt step starts
+    from a copy of it. dbt throws it away when the profile differs ("profile has changed"),
+    and the profile includes the warehouse path. A parse for another file (the tests, a
+    benchmark, another CDW_WAREHOUSE_PATH) would then cost every dbt step of the run a full
+    parse. A marker records the path of the last parse here. If the partial-parse file is
+    newer than the marker, another dbt run wrote it, so it is parsed again.
+    """
     manifest = Path(DBT_PROJECT.manifest_path)
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
+    partial_parse = manifest.with_name("partial_parse.msgpack")
+    marker = manifest.with_name("partial_parse.warehouse")
+    warehouse = str(settings.warehouse_path)
+    if (
+        manifest.exists()
+        and manifest.stat().st_mtime >= _newest_source_mtime()
+        and marker.exists()
+        and marker.read_text() == warehouse
+        and partial_parse.exists()
+        and partial_parse.stat().st_mtime <= marker.stat().st_mtime
+    ):
         return manifest
-    env = {**os.environ, "CDW_WAREHOUSE_PATH": str(settings.warehouse_path)}
+    env = {**os.environ, "CDW_WAREHOUSE_PATH": warehouse}
     dbt = Path(sys.executable).with_name("dbt")
     subprocess.run(
         [
@@ -48,4 +67,5 @@ def ensure_manifest(settings: Settings) -> Path:
         env=env,
         cwd=DBT_PROJECT_DIR,
     )
+    marker.write_text(warehouse)
     return manifest
