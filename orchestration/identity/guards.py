@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from orchestration.identity.components import connected_components
+from orchestration.identity.components import _drop, connected_components
 
 
 @dataclass(frozen=True)
@@ -268,11 +268,11 @@ def stitch_with_guards(
     components = con.execute(f"select count(distinct component_key) from {out_table}").fetchone()[0]
     con.execute("drop view if exists _guard_pass")
     con.execute("drop view if exists _guard_edges")
-    for name in (
+    _drop(
+        con,
         *("_guard_plain", "_guard_resplit", "_guard_detached", "_guard_conflicts"),
         *("_guard_split_nodes", "_guard_split_edges", "_guard_split_nodes_ordered"),
-    ):
-        con.execute(f"drop table if exists {name}")
+    )
     return GuardedStats(
         nodes=n_nodes,
         edges=n_edges,

@@ -44,6 +44,7 @@ from orchestration.identity.components import (
     ComponentStats,
     IncrementalNotApplicable,
     IncrementalStats,
+    _drop,
     _ident,
     _scalar,
     connected_components,
@@ -183,8 +184,7 @@ def stitch_nightly(
             con.execute("rollback")
         raise
     finally:
-        for table in _TEMP_TABLES:
-            con.execute(f"drop table if exists {table}")
+        _drop(con, *_TEMP_TABLES)
     return stats
 
 
