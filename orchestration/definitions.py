@@ -4,7 +4,6 @@ from dagster import Definitions
 
 from orchestration.dbt.assets import build_dbt_assets, dbt_resource
 from orchestration.ingest.assets import load_summary, raw_asset_checks, raw_assets, user_agents
-from orchestration.quality.checks import gx_raw_checks, gx_staging_checks
 from orchestration.resources import build_resources
 from orchestration.schedules.jobs import nightly_job
 from orchestration.schedules.schedules import nightly_schedule
@@ -16,7 +15,7 @@ def build_definitions(settings: Settings) -> Definitions:
     """Everything, bound to the warehouse file and landing folder of `settings`."""
     return Definitions(
         assets=[*raw_assets, user_agents, load_summary, *build_dbt_assets(settings)],
-        asset_checks=[*raw_asset_checks, *gx_raw_checks, *gx_staging_checks],
+        asset_checks=raw_asset_checks,
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         sensors=[landing_sensor],

@@ -11,8 +11,21 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"
+
+
+def business_term(name: str) -> Any:
+    """A business term (session timeout, late-arrival window, …) as dbt_project.yml's
+    `vars` define it: the one place every model, suite and command reads it from."""
+    import yaml
+
+    terms = yaml.safe_load(DBT_PROJECT_FILE.read_text())["vars"]
+    if name not in terms:
+        raise KeyError(f"{name} is not a var in {DBT_PROJECT_FILE}")
+    return terms[name]
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""dbt seeds, models and tests as Dagster assets and asset checks (dagster-dbt).
+"""dbt seeds, models, snapshots and tests as Dagster assets and asset checks (dagster-dbt).
 
-The project is cut into steps (orchestration/dbt/steps.py), each one `@dbt_assets`
-definition running `dbt build` over its folders, downstream of the raw assets it reads
-through the dbt sources (`raw/<table>`). A failed blocking check on a raw asset skips the
-steps that read it — and the warehouse step after them — but not the other sources' steps.
+The whole project is one `@dbt_assets` definition and one `dbt build` per run, downstream of
+the raw assets it reads through the dbt sources (`raw/<table>`); dbt's own DAG decides the
+order, and a failing dbt test stops only that model's descendants (dbt build's own rule).
+Bad deliveries never reach it: the per-delivery gate holds them back in raw (the dbt
+sources read the `visible.<source>` views), so a bad delivery blocks nothing but itself.
 """
 
 import importlib.metadata
@@ -25,13 +26,6 @@ from dagster_duckdb import DuckDBResource
 from packaging.version import Version
 
 from orchestration.dbt.project import DBT_PROJECT, ensure_manifest
-from orchestration.dbt.steps import (
-    INDIRECT_SELECTION,
-    SOURCE_STEPS,
-    WAREHOUSE_STEP,
-    DbtStep,
-    warehouse_exclude,
-)
 from orchestration.settings import Settings
 
 
@@ -56,36 +50,18 @@ TRANSLATOR = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_check
 
 def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     manifest_path = ensure_manifest(settings)
-    return [
-        *(build_dbt_step(step, manifest_path) for step in SOURCE_STEPS),
-        build_dbt_step(WAREHOUSE_STEP, manifest_path, exclude=warehouse_exclude()),
-    ]
 
-
-def build_dbt_step(
-    step: DbtStep, manifest_path: Path, exclude: str | None = None
-) -> AssetsDefinition:
-    @dbt_assets(
-        manifest=manifest_path,
-        name=step.name,
-        select=step.select,
-        exclude=exclude,
-        dagster_dbt_translator=TRANSLATOR,
-    )
-    def _dbt_step(
+    @dbt_assets(manifest=manifest_path, name="dbt_build", dagster_dbt_translator=TRANSLATOR)
+    def dbt_build(
         context: AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource
     ) -> Iterator[Any]:
         # dbt reads the warehouse path from the environment (profiles.yml): the same file
         # the ingest assets wrote, released by them before this step starts.
         os.environ["CDW_WAREHOUSE_PATH"] = warehouse.database
-        if step is WAREHOUSE_STEP:
-            # Once a run, for every source (each dbt invocation costs seconds of start-up).
-            log_source_freshness(context, dbt, manifest_path)
-        yield from dbt.cli(
-            ["build", "--indirect-selection", INDIRECT_SELECTION], context=context
-        ).stream()
+        log_source_freshness(context, dbt, manifest_path)
+        yield from dbt.cli(["build"], context=context).stream()
 
-    return _dbt_step
+    return [dbt_build]
 
 
 def log_source_freshness(

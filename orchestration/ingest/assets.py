@@ -3,14 +3,24 @@
 Every asset uses a single-run backfill policy, so loading a date range is one run, not one
 run per day. Within it, consecutive dates are loaded in batches of bounded size (all of a
 small source's range at once; a big source a few days at a time), progress logged per batch.
+
+Each asset then judges what it loaded: the Great Expectations gate validates the run's
+deliveries of that source (orchestration/quality/delivery_gate.py) and writes a verdict per
+delivery to `state.delivery_verdicts`. A delivery that fails a critical expectation is held
+(invisible to dbt through the `visible.<source>` views) and the asset's `gx_critical` check
+fails, naming it — but nothing downstream is skipped: every other delivery, source, model
+and mart builds on the accepted data.
 """
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -30,7 +40,9 @@ from orchestration.ingest.sources import SOURCES, Kind, Source
 from orchestration.ingest.summary import render, summarise
 from orchestration.ingest.user_agents import update_user_agents
 from orchestration.partitions import DELIVERY_DATES, partition_dates
+from orchestration.quality.delivery_gate import DeliveryVerdict, judge_deliveries, record_verdicts
 from orchestration.resources import LandingResource
+from orchestration.state.schema import NEVER_HELD, ensure_state
 
 GROUP = "raw"
 
@@ -58,15 +70,17 @@ def build_raw_asset(source: Source) -> AssetsDefinition:
             "dagster/table_name": source.table,
             "format": source.format.value,
         },
+        check_specs=_gate_specs(source),
     )
     def _load(
         context: AssetExecutionContext, warehouse: DuckDBResource, landing: LandingResource
-    ) -> MaterializeResult:
+    ) -> Iterator[MaterializeResult | AssetCheckResult]:
         dates = partition_dates(context.partition_keys)
         loaded_at = datetime.now(UTC)
         totals: Counter[str] = Counter()
         with warehouse.get_connection() as con:
-            ensure_tables(con, (source,))
+            ensure_tables(con)
+            ensure_state(con)
             delivered = [(d, files_for(landing.path, source.name, d)) for d in dates]
             with_files = [(d, files) for d, files in delivered if files]
             batches = batch_deliveries(delivered)
@@ -98,7 +112,15 @@ def build_raw_asset(source: Source) -> AssetsDefinition:
             f"{totals['records']:,} records → {totals['loaded']:,} loaded, "
             f"{totals['quarantined']:,} quarantined"
         )
-        return MaterializeResult(
+        # The gate opens the file itself: the loading connection is closed by now.
+        verdicts, results = judge_deliveries(
+            Path(warehouse.database), source.name, [d for d, _ in with_files]
+        )
+        for result in results:
+            context.log.info(result.summary())
+        with warehouse.get_connection() as con:
+            record_verdicts(con, verdicts, context.run.run_id)
+        yield MaterializeResult(
             metadata={
                 "days_with_deliveries": len(with_files),
                 "files": totals["files"],
@@ -107,17 +129,82 @@ def build_raw_asset(source: Source) -> AssetsDefinition:
                 "rows_quarantined": totals["quarantined"],
                 "quarantine_reasons": reasons or "none",
                 "dagster/partition_row_count": totals["loaded"],
+                "deliveries_held": len([v for v in verdicts if v.held]),
             }
         )
+        yield from _gate_results(source, verdicts, results)
 
     return _load
+
+
+def _gate_specs(source: Source) -> list[AssetCheckSpec]:
+    held = (
+        "reported, never held (legal deadlines)"
+        if source.name in NEVER_HELD
+        else "a failing delivery is held back"
+    )
+    return [
+        AssetCheckSpec(
+            "gx_critical",
+            asset=AssetKey(["raw", source.name]),
+            description=f"Critical expectations of suite raw_{source.name} on each delivery "
+            f"of the run ({held}; other deliveries and everything downstream still build).",
+        ),
+        AssetCheckSpec(
+            "gx_warnings",
+            asset=AssetKey(["raw", source.name]),
+            description=f"Warning expectations of suite raw_{source.name} (reported only).",
+        ),
+    ]
+
+
+def _gate_results(
+    source: Source, verdicts: list[DeliveryVerdict], results: list
+) -> Iterator[AssetCheckResult]:
+    """The run's verdicts as the two checks: counts, labels and dates only (no values)."""
+    key = AssetKey(["raw", source.name])
+    failed = [v for v in verdicts if not v.passed_critical]
+    docs = next((str(r.data_docs_path) for r in reversed(results) if r.data_docs_path), "-")
+    yield AssetCheckResult(
+        check_name="gx_critical",
+        asset_key=key,
+        passed=not failed,
+        severity=AssetCheckSeverity.ERROR,
+        description=(
+            "; ".join(
+                f"{v.delivery_date} {'held' if v.held else 'not held'}: "
+                + ", ".join(v.critical_failed)
+                for v in failed
+            )
+            or None
+        ),
+        metadata={
+            "deliveries": len(verdicts),
+            "held": MetadataValue.json([str(v.delivery_date) for v in verdicts if v.held]),
+            "failed": MetadataValue.json(
+                {str(v.delivery_date): list(v.critical_failed) for v in failed}
+            ),
+            "validations": len(results),
+            "data_docs": MetadataValue.path(docs),
+        },
+    )
+    warned = [v for v in verdicts if v.warnings]
+    yield AssetCheckResult(
+        check_name="gx_warnings",
+        asset_key=key,
+        passed=not warned,
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "failed": MetadataValue.json(sorted({w for v in warned for w in v.warnings})),
+            "data_docs": MetadataValue.path(docs),
+        },
+    )
 
 
 def build_accounting_check(source: Source):
     @asset_check(
         asset=AssetKey(["raw", source.name]),
         name="line_accounting",
-        blocking=True,
         description="Every landed record is a raw row, a quarantine row or a suppression: "
         "records in (raw.load_audit) = rows counted in raw and quarantine, per file.",
     )

@@ -14,7 +14,12 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.ingest.landing import LandingFile, readable_copy, repair_encoding
+from orchestration.ingest.landing import (
+    LandingFile,
+    fingerprint,
+    readable_copy,
+    repair_encoding,
+)
 from orchestration.ingest.parsing import parsed_sql, records_sql, sql_literal
 from orchestration.ingest.sources import SOURCES, Kind, Source
 
@@ -58,7 +63,8 @@ CREATE TABLE IF NOT EXISTS raw.load_audit (
     suppressed_rows BIGINT NOT NULL,
     balanced BOOLEAN NOT NULL,
     _loaded_at TIMESTAMPTZ NOT NULL,
-    run_id VARCHAR
+    run_id VARCHAR,
+    delivery_fingerprint VARCHAR
 )
 """
 
@@ -94,6 +100,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, sources: tuple[Source, ...] = 
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(QUARANTINE_DDL)
     con.execute(AUDIT_DDL)
+    # Added after the first warehouses were built: the version of the delivery (its files'
+    # names, sizes and times) that a steward's release names.
+    con.execute("ALTER TABLE raw.load_audit ADD COLUMN IF NOT EXISTS delivery_fingerprint VARCHAR")
     existing = {
         (table, column)
         for table, column in con.execute(
@@ -126,14 +135,18 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, files: list[LandingFile], tmp_d
     bad_encoding)` for every physical line of the files."""
     readable = {f.relative: readable_copy(f, tmp_dir) for f in files}
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _files "
-        "(read_path VARCHAR, file VARCHAR, partition DATE, file_bytes BIGINT)"
+        "CREATE OR REPLACE TEMP TABLE _files (read_path VARCHAR, file VARCHAR, "
+        "partition DATE, file_bytes BIGINT, delivery_fingerprint VARCHAR)"
     )
     if files:
+        versions = {
+            day: fingerprint([f for f in files if f.partition == day])
+            for day in {f.partition for f in files}
+        }
         # One literal VALUES insert: executemany costs ~10 ms a row, list parameters ~3 ms.
         values = ", ".join(
             f"({sql_literal(str(readable[f.relative]))}, {sql_literal(f.relative)}, "
-            f"DATE '{f.partition.isoformat()}', {f.size})"
+            f"DATE '{f.partition.isoformat()}', {f.size}, {sql_literal(versions[f.partition])})"
             for f in files
         )
         con.execute(f"INSERT INTO _files VALUES {values}")
@@ -321,7 +334,7 @@ def _audit(
                coalesce(records_in, 0), coalesce(header_records, 0), coalesce(blank_lines, 0),
                coalesce(raw_rows, 0), coalesce(quarantined_rows, 0), 0 AS suppressed_rows,
                coalesce(records_in, 0) = coalesce(raw_rows, 0) + coalesce(quarantined_rows, 0),
-               $loaded_at, $run_id
+               $loaded_at, $run_id, f.delivery_fingerprint
         FROM _files f
         LEFT JOIN records_in USING (file)
         LEFT JOIN raw_rows USING (file) LEFT JOIN quarantined USING (file)

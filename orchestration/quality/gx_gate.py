@@ -8,9 +8,6 @@
   `first..last` (both None: the whole table) and returns a `GateResult`.
 * `validate_raw(warehouse_path, source, first, last)` is the same for suite `raw_<source>`;
   `validate_all_raw(...)` runs every raw suite and builds Data Docs once.
-* `validate_staging(warehouse_path, model)` validates the dbt staging view
-  `staging.<model>` (always whole) with the suite named like the model;
-  `validate_all_staging(...)` runs every staging suite and builds Data Docs once.
 * `build_data_docs()` rebuilds the whole Data Docs site; `data_docs_index()` is its
   index.html (expectations/uncommitted/data_docs/local_site/index.html).
 
@@ -23,8 +20,7 @@ Privacy: results hold counts only. GX is asked for no sample values (the checkpo
 `result_format`), nothing here copies any, and GX error messages are stripped of quoted
 literals. Data Docs therefore show no values of the data either.
 
-    python -m orchestration.quality.gx_gate [--from D --to D] [--layer raw|staging|all]
-                                            [--source S ...] [--model M ...] [--no-docs]
+    python -m orchestration.quality.gx_gate [--from D --to D] [--source S ...] [--no-docs]
 """
 
 from __future__ import annotations
@@ -62,14 +58,7 @@ from orchestration.quality.gx_project import (
     docs_index,
     open_context,
 )
-from orchestration.quality.gx_suites import (
-    CRITICAL,
-    STAGING_SCHEMA,
-    STAGING_SUITES,
-    WARNING,
-    raw_suite_name,
-    staging_suite_name,
-)
+from orchestration.quality.gx_suites import CRITICAL, WARNING, raw_suite_name
 
 log = logging.getLogger(__name__)
 
@@ -218,39 +207,6 @@ def validate_all_raw(
     names = list(sources) if sources is not None else [s.name for s in SOURCES]
     targets = [(raw_suite_name(n), f"raw.{n}") for n in names]
     return _validate_many(warehouse_path, targets, first, last, build_docs, project)
-
-
-def validate_staging(
-    warehouse_path: Path,
-    model: str,
-    build_docs: bool = True,
-    project: Path | None = None,
-) -> GateResult:
-    """Validate the dbt staging view `staging.<model>` (always whole) with its suite."""
-    return validate_table(
-        warehouse_path,
-        staging_suite_name(model),
-        f"{STAGING_SCHEMA}.{model}",
-        build_docs=build_docs,
-        project=project,
-    )
-
-
-def validate_all_staging(
-    warehouse_path: Path,
-    models: Iterable[str] | None = None,
-    build_docs: bool = True,
-    project: Path | None = None,
-) -> list[GateResult]:
-    """Every staging suite (or those of `models`), then one Data Docs update."""
-    names = list(models) if models is not None else staging_models()
-    targets = [(staging_suite_name(m), f"{STAGING_SCHEMA}.{m}") for m in names]
-    return _validate_many(warehouse_path, targets, None, None, build_docs, project)
-
-
-def staging_models() -> list[str]:
-    """The staging models that have a suite (gx_suites.STAGING_SUITES)."""
-    return [s.table.split(".", 1)[1] for s in STAGING_SUITES]
 
 
 def _validate_many(
@@ -489,29 +445,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(
         prog="python -m orchestration.quality.gx_gate",
-        description="Validate raw tables and dbt staging views with the GX suites.",
+        description="Validate raw tables with the GX suites (what the nightly gate runs).",
     )
     parser.add_argument("--warehouse", type=Path, default=None, help="DuckDB file")
     parser.add_argument("--from", dest="first", type=date.fromisoformat)
     parser.add_argument("--to", dest="last", type=date.fromisoformat)
-    parser.add_argument(
-        "--layer",
-        choices=["raw", "staging", "all"],
-        default="raw",
-        help="raw tables (default), staging views (always whole; needs `dbt build`), or both",
-    )
     parser.add_argument("--source", action="append", help="raw source (repeatable)")
-    parser.add_argument("--model", action="append", help="staging model (repeatable)")
     parser.add_argument("--no-docs", action="store_true", help="do not update Data Docs")
     args = parser.parse_args(argv)
     warehouse = args.warehouse or Settings.from_env().warehouse_path
-    targets: list[tuple[str, str]] = []
-    if args.layer in ("raw", "all"):
-        sources = args.source or [s.name for s in SOURCES]
-        targets += [(raw_suite_name(n), f"raw.{n}") for n in sources]
-    if args.layer in ("staging", "all"):
-        models = args.model or staging_models()
-        targets += [(staging_suite_name(m), f"{STAGING_SCHEMA}.{m}") for m in models]
+    sources = args.source or [s.name for s in SOURCES]
+    targets = [(raw_suite_name(n), f"raw.{n}") for n in sources]
     started = time.perf_counter()
     results = _validate_many(
         warehouse, targets, args.first, args.last, not args.no_docs, project_dir()

@@ -1,16 +1,16 @@
 """The gate's expectation suites, as code (the JSON under expectations/ is generated from it).
 
 One suite per raw source, `raw_<source>`, built from the landing contract
-(`orchestration/ingest/sources.py`) plus per-source plausibility checks, and one per dbt
-staging model that matters, named like the model (`stg_<source>__<entity>`, `_STAGING`
-below; validated whole, after `dbt build`). To add one: a function in `_STAGING` (or a
-suite JSON with `meta.cdw` in expectations/expectations/), then run
+(`orchestration/ingest/sources.py`) plus per-source plausibility checks, validated per
+delivery as it loads (orchestration/quality/delivery_gate.py). Rules on dbt models are dbt
+tests, beside the models: each rule lives in one place. After a change here run
 `python -m orchestration.quality.gx_project sync`; see docs/quality.md.
 
 Every expectation carries `meta = {"severity": "critical" | "warning", "why": "..."}` (and
 GX's own `severity` field, kept equal). **Critical**: the data would make something
 downstream wrong (a missing key, an unparseable timestamp, an event type staging cannot
-route, a double load); a failed critical expectation blocks the run. **Warning**: the data
+route, a double load); a delivery that fails one is held back (invisible downstream) until
+it is re-delivered or a steward releases it. **Warning**: the data
 is implausible and a steward should look (unknown currency, rating outside 1..5, a
 quarantine share above 5 %); the run goes on.
 
@@ -43,7 +43,7 @@ from great_expectations.expectations.expectation import Expectation
 from orchestration.ingest.parsing import ACCESS_LOG_TIME_FORMAT
 from orchestration.ingest.sources import SOURCES, Format, Kind, Source
 from orchestration.quality.gx_duckdb import partition_filter
-from orchestration.settings import PROJECT_ROOT
+from orchestration.settings import PROJECT_ROOT, business_term
 
 Severity = Literal["critical", "warning"]
 CRITICAL: Severity = "critical"
@@ -120,7 +120,7 @@ CRAWLER_PATTERN_SQL = (
     "scanner|externalhit|zgrab|headless|python-requests|curl/|wget/|go-http-client|libwww|"
     "scrapy|httpclient')"
 )
-LATE_EVENT_DAYS = 7  # keep in step with the incremental models' lookback
+LATE_EVENT_DAYS = int(business_term("late_arrival_days"))  # dbt_project.yml, one setting
 
 
 @dataclass(frozen=True)
@@ -239,16 +239,12 @@ def _num(column: str) -> str:
 
 def _structure(source: Source) -> list[Expectation]:
     name = source.name
-    daily = source.name in ("web_access", "events")
-    row_count = gxe.ExpectTableRowCountToBeBetween(min_value=1)
     return [
-        (critical if daily else warning)(
-            row_count,
-            "Web and app tracking arrive every day: no rows in the run's partitions is an "
-            "outage, and the marts would show a false drop to zero."
-            if daily
-            else "No rows in the run's partitions: a delivery may be missing (snapshots and "
-            "business systems may legitimately skip a day, so this only warns).",
+        warning(
+            gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            "The delivery holds no loadable record (empty or all quarantined). A source "
+            "may legitimately skip a day, and one never delivered is reported by dbt's "
+            "source freshness, so this only warns: absence never holds anything.",
         ),
         critical(
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["_file", "_line"]),
@@ -835,11 +831,6 @@ def raw_suite_name(source: str) -> str:
     return f"raw_{source}"
 
 
-def staging_suite_name(model: str) -> str:
-    """`stg_<source>__<entity>` models get the suite of the same name."""
-    return model if model.startswith("stg_") else f"stg_{model}"
-
-
 def raw_suite(source: Source) -> SuiteSpec:
     # JSON columns are compared as JSON; every check above only reads VARCHAR columns.
     assert all(f.kind in (Kind.TEXT, Kind.JSON) for f in source.fields)
@@ -868,216 +859,6 @@ RAW_SUITES: tuple[SuiteSpec, ...] = tuple(raw_suite(s) for s in SOURCES)
 # span them), so filtering to the run's partitions would save little. Locators in row
 # queries: `_file`, `_line` of the raw row each staging row was kept from.
 
-STAGING_SCHEMA = "staging"
-
-
-def _key(column: str, what: str, dedup: str) -> list[Expectation]:
-    return [
-        critical(
-            gxe.ExpectColumnValuesToNotBeNull(column=column),
-            f"The key of {what}: a row without it cannot be joined, deduplicated or erased.",
-        ),
-        critical(
-            gxe.ExpectColumnValuesToBeUnique(column=column),
-            f"One row per {what} is the model's grain ({dedup}); a repeated key would fan "
-            "out every join downstream and count it twice.",
-        ),
-    ]
-
-
-def _not_null(column: str, why: str, severity: Severity = CRITICAL) -> Expectation:
-    mark = critical if severity == CRITICAL else warning
-    return mark(gxe.ExpectColumnValuesToNotBeNull(column=column), why)
-
-
-def _stg_events__messages() -> list[Expectation]:
-    return [
-        *_key("message_id", "Segment message", "deduplication on messageId must have worked"),
-        _in_set(
-            CRITICAL,
-            "message_type",
-            SEGMENT_TYPES,
-            "Pages, screens, tracks and identifies are split by message_type; any other "
-            "value would be dropped from every model.",
-        ),
-        _not_null(
-            "event_at",
-            "Every session, funnel and cohort is placed in time by event_at; a message "
-            "without it would silently fall out of all of them.",
-        ),
-        rows(
-            WARNING,
-            "received_at is not before event_at",
-            "SELECT _file, _line FROM {batch} WHERE received_at < event_at",
-            "Segment's timestamp is receivedAt corrected for the device clock, so an event "
-            "cannot happen after the collector received it: a parsing or time-zone error.",
-            column="received_at",
-        ),
-    ]
-
-
-def _stg_web_access__requests() -> list[Expectation]:
-    return [
-        *_key("request_id", "access-log request line", "md5 of _file:_line"),
-        _not_null(
-            "requested_at",
-            "Sessions and page views are placed in time by requested_at; a request "
-            "without it would drop out of them.",
-        ),
-        _not_null(
-            "is_crawler",
-            "Crawler traffic is excluded from sessions by is_crawler, from the user-agent "
-            "lookup raw.user_agents; a NULL means the lookup missed a user agent, and that "
-            "traffic could not be excluded.",
-        ),
-        rows(
-            WARNING,
-            f"Crawlers (is_crawler) make at most {CRAWLER_SHARE_MAX:.0%} of the requests",
-            f"""
-            WITH b AS (SELECT _file, _line, is_crawler FROM {{batch}})
-            SELECT _file, _line FROM b
-            WHERE is_crawler AND (SELECT avg(is_crawler::INTEGER) FROM b) > {CRAWLER_SHARE_MAX}
-            """,
-            "The same surge warning as on raw, now with the real crawler verdict "
-            "(ua-parser and crawlerdetect): a new bot or a scan distorts traffic figures.",
-            column="is_crawler",
-        ),
-    ]
-
-
-def _stg_crm__customers() -> list[Expectation]:
-    return [
-        *_key("crm_id", "CRM record", "latest snapshot row per crm_id"),
-        _not_null(
-            "is_in_latest_snapshot",
-            "Privacy logic acts on records that left the CRM (is_in_latest_snapshot = "
-            "false); a NULL could neither keep nor erase them.",
-        ),
-        rows(
-            WARNING,
-            "email_normalized looks like an e-mail address",
-            "SELECT _file, _line FROM {batch} WHERE email_normalized IS NOT NULL AND NOT "
-            r"regexp_full_match(email_normalized, '[^@\s]+@[^@\s]+\.[^@\s]+')",
-            "email_normalized is the stitching key for e-mail; a malformed one cannot match "
-            "anything (a typo in the CRM, or a normalisation bug).",
-            column="email_normalized",
-        ),
-        _in_set(
-            WARNING,
-            "jurisdiction",
-            JURISDICTIONS,
-            "The customer's default jurisdiction picks the consent defaults; one the seed "
-            "does not know gets no default.",
-        ),
-    ]
-
-
-def _stg_orders__orders() -> list[Expectation]:
-    return [
-        *_key("order_id", "order", "latest delivery per order_id"),
-        _not_null(
-            "order_status",
-            "Revenue is counted by status; an order without one is in no revenue figure.",
-        ),
-        _in_set(
-            CRITICAL,
-            "order_status",
-            ORDER_STATUSES,
-            "Revenue counts completed orders and subtracts refunds; an order in another "
-            "status would be counted wrongly in every revenue and RFM figure.",
-        ),
-        _not_null(
-            "ordered_at",
-            "Orders are placed in time (cohorts, RFM recency, the conversion rate's day) "
-            "by ordered_at.",
-        ),
-        rows(
-            CRITICAL,
-            "order_total_reporting is present when the currency is known",
-            "SELECT _file, _line FROM {batch} WHERE order_total IS NOT NULL "
-            f"AND currency IN {_in(CURRENCIES)} AND order_total_reporting IS NULL",
-            "Revenue is summed in the reporting currency; an order in a currency the seed "
-            "knows that still converts to NULL (a missing rate for its date, a broken "
-            "join) would vanish from revenue.",
-            column="order_total_reporting",
-        ),
-        _currency(),
-    ]
-
-
-def _stg_consent__records() -> list[Expectation]:
-    return [
-        *_key("consent_id", "consent ledger entry", "first delivery per consent_id"),
-        _in_set(
-            CRITICAL,
-            "consent_status",
-            CONSENT_STATUSES,
-            "Consent in force is decided from granted / denied / withdrawn; any other "
-            "status could let data be used without consent.",
-        ),
-        _not_null(
-            "consent_status",
-            "An entry without a status cannot say whether data may be used.",
-        ),
-        _not_null(
-            "recorded_at",
-            "Analytics marts use the consent in force at each event's time; an entry "
-            "without recorded_at cannot be placed on the ledger's time line.",
-        ),
-        _in_set(
-            WARNING,
-            "purpose",
-            CONSENT_PURPOSES,
-            "Purposes map to seeds/consent_defaults.csv; an unknown purpose governs nothing.",
-        ),
-        _in_set(
-            WARNING,
-            "jurisdiction",
-            JURISDICTIONS,
-            "Defaults differ by jurisdiction (opt-in under GDPR and LGPD, opt-out under "
-            "CCPA); one the seed does not know gets no default.",
-        ),
-    ]
-
-
-_STAGING = {
-    "stg_events__messages": (
-        _stg_events__messages,
-        "One row per Segment message after deduplication on messageId.",
-    ),
-    "stg_web_access__requests": (
-        _stg_web_access__requests,
-        "One row per access-log request line, with the crawler verdict.",
-    ),
-    "stg_crm__customers": (
-        _stg_crm__customers,
-        "One row per CRM record (crm_id), its latest snapshot row.",
-    ),
-    "stg_orders__orders": (
-        _stg_orders__orders,
-        "One row per order (order_id), its latest delivery, total in the reporting currency.",
-    ),
-    "stg_consent__records": (
-        _stg_consent__records,
-        "One row per consent ledger entry (consent_id), its first delivery.",
-    ),
-}
-
-
-def staging_suite(model: str) -> SuiteSpec:
-    build, grain = _STAGING[model]
-    return SuiteSpec(
-        name=staging_suite_name(model),
-        table=f"{STAGING_SCHEMA}.{model}",
-        description=f"{STAGING_SCHEMA}.{model} (dbt model, validated whole): {grain} "
-        "Model docs: docs/staging.md.",
-        expectations=tuple(build()),
-        partition_column=None,
-    )
-
-
-STAGING_SUITES: tuple[SuiteSpec, ...] = tuple(staging_suite(m) for m in _STAGING)
-
 
 def suite_specs() -> tuple[SuiteSpec, ...]:
-    return RAW_SUITES + STAGING_SUITES
+    return RAW_SUITES

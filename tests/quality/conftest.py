@@ -1,14 +1,13 @@
 """One small generated warehouse for every test of the GX gate (session scope).
 
-150 customers × 5 days go through the real nightly Dagster job (load, raw gate, dbt build,
-staging gate) with the GX project pointed at a copy of the committed one, so the job's own
+150 customers × 5 days go through the real nightly Dagster job (load and per-delivery gate,
+dbt build) with the GX project pointed at a copy of the committed one, so the job's own
 validations and every test's stay out of the repository's Data Docs. The modules here
 (test_gx_gate.py, test_data_docs_browser.py) share this one build.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,8 +16,7 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance
 
 from orchestration.definitions import build_definitions
-from orchestration.quality import gx_project
-from orchestration.quality.gx_gate import GateResult, validate_all_raw, validate_all_staging
+from orchestration.quality.gx_gate import GateResult, validate_all_raw
 from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.schedules.sensors import range_run_request
 from orchestration.settings import Settings
@@ -43,11 +41,9 @@ def delivery_range() -> tuple[date, date]:
 
 
 @pytest.fixture(scope="session")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the committed GX project, so test results stay out of the repository."""
-    copy = tmp_path_factory.mktemp("gx_project") / "expectations"
-    shutil.copytree(gx_project.PROJECT_DIR, copy, ignore=shutil.ignore_patterns("uncommitted"))
-    return copy
+def project(scratch_gx_project: Path) -> Path:
+    """The session's copy of the committed GX project (tests/conftest.py)."""
+    return scratch_gx_project
 
 
 @pytest.fixture(scope="session")
@@ -92,9 +88,3 @@ def build(nightly: Nightly) -> Settings:
 def clean(build: Settings, project: Path, delivery_range: tuple[date, date]) -> list[GateResult]:
     """Every raw suite on the clean warehouse, the run's whole range."""
     return validate_all_raw(build.warehouse_path, *delivery_range, project=project)
-
-
-@pytest.fixture(scope="session")
-def clean_staging(build: Settings, project: Path) -> list[GateResult]:
-    """Every staging suite on the clean warehouse (whole models)."""
-    return validate_all_staging(build.warehouse_path, project=project)

@@ -1,8 +1,8 @@
 """Data Docs in a real browser: headless Debian Chromium renders the index offline.
 
-After the nightly job and the raw and staging validations of the shared build (conftest.py),
+After the nightly job and the raw validations of the shared build (conftest.py),
 the Data Docs index of the project copy is opened in headless Chromium: the DOM the browser
-built must list every raw and staging suite in the tables bootstrap-table draws (so the
+built must list every raw suite in the tables bootstrap-table draws (so the
 page works without the network), and a screenshot is taken.
 
 Chromium comes from the project's set-up (`make setup` installs Debian's `chromium` when
@@ -20,7 +20,7 @@ import pytest
 
 from orchestration.quality.gx_gate import GateResult, build_data_docs
 from orchestration.quality.gx_project import DOCS_ASSETS, install_docs_assets
-from orchestration.quality.gx_suites import RAW_SUITES, STAGING_SUITES, suite_specs
+from orchestration.quality.gx_suites import RAW_SUITES, suite_specs
 
 pytestmark = pytest.mark.integration
 
@@ -56,9 +56,9 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def docs_index(project: Path, clean: list[GateResult], clean_staging: list[GateResult]) -> Path:
-    """The index of the project copy's Data Docs, after raw and staging validations."""
-    assert clean and clean_staging
+def docs_index(project: Path, clean: list[GateResult]) -> Path:
+    """The index of the project copy's Data Docs, after the raw validations."""
+    assert clean
     index = build_data_docs(project)
     assert index == project / "uncommitted" / "data_docs" / "local_site" / "index.html"
     assert index.is_file()
@@ -84,7 +84,7 @@ def test_the_index_lists_every_suite_in_the_rendered_page(
     # What the browser drew, not the table data the scripts carry.
     rendered = _SCRIPT.sub("", dom)
     names = [s.name for s in suite_specs()]
-    assert len(RAW_SUITES) == 12 and len(STAGING_SUITES) >= 5
+    assert len(RAW_SUITES) == 12
     missing = [name for name in names if name not in rendered]
     assert not missing, f"not in the rendered index: {missing}"
     # Both tabs exist, and bootstrap-table drew the suites table with every suite: it only

@@ -1,7 +1,7 @@
 """The Great Expectations gate on a small generated warehouse.
 
 One session-scoped build (150 customers × 5 days through the real Dagster job, conftest.py)
-is validated by every raw and staging suite. Every figure GX reports is recomputed here in
+is validated by every raw suite. Every figure GX reports is recomputed here in
 plain SQL, so a GX that silently returns empty or wrong metrics (the DuckDB
 persisted-connection bug) fails the tests; defects injected into a copy must fail the
 critical expectations with exact counts.
@@ -20,35 +20,21 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlalchemy as sa
-from dagster import (
-    AssetKey,
-    AssetSelection,
-    AssetSpec,
-    DagsterInstance,
-    Definitions,
-    define_asset_job,
-)
-from dagster_duckdb import DuckDBResource
 
-from orchestration.definitions import build_definitions
 from orchestration.ingest.sources import SOURCES
 from orchestration.quality import gx_duckdb, gx_project
-from orchestration.quality.checks import build_gx_staging_check, committed_staging_models
 from orchestration.quality.gx_gate import (
     GateError,
     GateResult,
     build_data_docs,
     data_docs_index,
-    staging_models,
     validate_all_raw,
-    validate_all_staging,
     validate_raw,
     validate_table,
 )
 from orchestration.quality.gx_suites import (
     CRITICAL,
     PARTITION_COLUMN,
-    STAGING_SUITES,
     WARNING,
     suite_specs,
 )
@@ -116,47 +102,6 @@ def test_every_raw_suite_passes_its_critical_expectations(clean: list[GateResult
         assert result.passed_critical, result.summary()
         assert all(o.error is None for o in result.results), result.summary()
         assert (result.first, result.last) == (FIRST, LAST)
-
-
-def test_every_staging_suite_passes_its_critical_expectations(
-    clean_staging: list[GateResult],
-) -> None:
-    assert [r.suite for r in clean_staging] == [s.name for s in STAGING_SUITES]
-    assert {s.name for s in STAGING_SUITES} >= {
-        "stg_events__messages",
-        "stg_web_access__requests",
-        "stg_crm__customers",
-        "stg_orders__orders",
-        "stg_consent__records",
-    }
-    for result in clean_staging:
-        print(result.summary())
-        assert result.passed_critical, result.summary()
-        assert all(o.error is None for o in result.results), result.summary()
-        assert (result.first, result.last) == (None, None)  # whole models
-        assert result.table == f"staging.{result.suite}"
-
-
-def dbt_step_building(asset_key: str) -> str:
-    """The dbt step (Dagster op) that materialises the asset."""
-    definitions = build_definitions(Settings.from_env())
-    for assets_def in definitions.assets:
-        keys = {key.to_user_string() for key in getattr(assets_def, "keys", ())}
-        if asset_key in keys and assets_def.node_def.name.startswith("dbt_"):
-            return assets_def.node_def.name
-    raise AssertionError(f"no dbt step builds {asset_key}")
-
-
-def test_the_nightly_job_runs_the_staging_gate_after_dbt(nightly) -> None:
-    models = staging_models()
-    assert committed_staging_models() == sorted(models)
-    for model in models:
-        assert nightly.checks[(f"staging/{model}", "gx_critical")], model
-        assert (f"staging/{model}", "gx_warnings") in nightly.checks
-        step = dbt_step_building(f"staging/{model}")
-        assert nightly.steps.index(step) < nightly.steps.index(f"gx_staging_{model}")
-    for source in SOURCES:
-        assert nightly.checks[(f"raw/{source.name}", "gx_critical")], source.name
 
 
 def test_every_expectation_is_classified_and_explained() -> None:
@@ -260,15 +205,6 @@ def test_gx_figures_equal_plain_sql(build: Settings, project: Path, scope: str) 
     assert compared == sum(len(s.expectations) for s in suite_specs() if s.name.startswith("raw_"))
 
 
-def test_staging_figures_equal_plain_sql(build: Settings, project: Path) -> None:
-    results = validate_all_staging(build.warehouse_path, build_docs=False, project=project)
-    compared = _compare_with_sql(build.warehouse_path, results, None, None)
-    assert compared == sum(len(s.expectations) for s in STAGING_SUITES)
-
-
-# --- defects ----------------------------------------------------------------------------------
-
-
 def test_injected_defects_fail_the_critical_expectations_with_exact_counts(
     defective: dict,
 ) -> None:
@@ -302,99 +238,6 @@ def test_a_warning_does_not_block(defective: dict) -> None:
         "unexpected_rows_expectation", "rating", "[warning] rating is between 1 and 5"
     )
     assert rating in reviews.failed_warnings and rating.unexpected_count == 2
-
-
-@pytest.fixture(scope="module")
-def staging_defective(build: Settings, project: Path, canary: str, tmp_path_factory) -> dict:
-    """A copy of the warehouse whose staging models went wrong the ways staging can."""
-    path = tmp_path_factory.mktemp("gx_staging_defects") / "warehouse.duckdb"
-    shutil.copyfile(build.warehouse_path, path)
-    with duckdb.connect(str(path)) as con:
-        messages, requests, customers = (
-            "staging.stg_events__messages",
-            "staging.stg_web_access__requests",
-            "staging.stg_crm__customers",
-        )
-        for table in (messages, requests, customers):  # tables, not views (docs/staging.md)
-            kind = con.execute(
-                "SELECT table_type FROM information_schema.tables "
-                "WHERE table_schema || '.' || table_name = ?",
-                [table],
-            ).fetchall()
-            assert kind == [("BASE TABLE",)], table
-        # Deduplication broke: 4 messages twice; and a message type staging cannot route
-        # (a canary: an e-mail address, counted but never shown).
-        con.execute(
-            f"INSERT INTO {messages} SELECT * FROM {messages} ORDER BY _file, _line LIMIT 4"
-        )
-        con.execute(
-            f"UPDATE {messages} SET message_type = ? WHERE (_file, _line) IN "
-            f"(SELECT (_file, _line) FROM {messages} ORDER BY _file DESC, _line DESC LIMIT 3)",
-            [canary],
-        )
-        # The user-agent lookup missed 5 requests.
-        con.execute(
-            f"UPDATE {requests} SET is_crawler = NULL WHERE (_file, _line) IN "
-            f"(SELECT (_file, _line) FROM {requests} ORDER BY _file, _line LIMIT 5)"
-        )
-        # Two CRM records twice (crm_id is personal data: counted, never shown).
-        con.execute(f"INSERT INTO {customers} SELECT * FROM {customers} ORDER BY crm_id LIMIT 2")
-        # Orders (a view): two orders in a known currency lost their converted total.
-        con.execute("CREATE TABLE main.kept_orders AS SELECT * FROM staging.stg_orders__orders")
-        con.execute(
-            "CREATE OR REPLACE VIEW staging.stg_orders__orders AS SELECT * REPLACE (CASE WHEN "
-            "order_id IN (SELECT order_id FROM main.kept_orders WHERE currency IN ('EUR', 'USD') "
-            "ORDER BY order_id LIMIT 2) THEN NULL ELSE order_total_reporting END "
-            "AS order_total_reporting) FROM main.kept_orders"
-        )
-    results = {r.suite: r for r in validate_all_staging(path, project=project)}
-    return {"path": path, "results": results}
-
-
-def test_staging_defects_fail_the_critical_expectations_with_exact_counts(
-    staging_defective: dict,
-) -> None:
-    results: dict[str, GateResult] = staging_defective["results"]
-
-    def failed(suite: str) -> dict[str, int | None]:
-        return {o.description: o.unexpected_count for o in results[suite].failed_critical}
-
-    assert failed("stg_events__messages") == {
-        "[critical] message_id is unique": 8,  # 4 ids, each on 2 rows
-        "[critical] message_type is one of: page, screen, track, identify, alias, group": 3,
-    }
-    assert failed("stg_web_access__requests") == {"[critical] is_crawler is never null": 5}
-    assert failed("stg_crm__customers") == {"[critical] crm_id is unique": 4}
-    assert failed("stg_orders__orders") == {
-        "[critical] order_total_reporting is present when the currency is known": 2
-    }
-    assert results["stg_consent__records"].passed_critical  # untouched
-    for suite in ("stg_events__messages", "stg_crm__customers", "stg_orders__orders"):
-        assert not results[suite].passed_critical
-
-
-def test_a_failed_staging_gate_fails_its_dagster_check(
-    staging_defective: dict, project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The check the nightly job runs on staging/stg_orders__orders, on the defective copy."""
-    monkeypatch.setenv("CDW_GX_PROJECT_DIR", str(project))
-    check = build_gx_staging_check("stg_orders__orders")
-    definitions = Definitions(
-        assets=[AssetSpec(AssetKey(["staging", "stg_orders__orders"]))],
-        asset_checks=[check],
-        jobs=[define_asset_job("gate", selection=AssetSelection.checks(check))],
-        resources={"warehouse": DuckDBResource(database=str(staging_defective["path"]))},
-    )
-    result = definitions.resolve_job_def("gate").execute_in_process(
-        instance=DagsterInstance.ephemeral(), raise_on_error=False
-    )
-    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    critical = checks["gx_critical"]
-    assert not critical.passed and critical.severity.value == "ERROR"
-    assert critical.metadata["failed"].value == [
-        "[critical] order_total_reporting is present when the currency is known"
-    ]
-    assert checks["gx_warnings"].severity.value == "WARN"
 
 
 def test_a_suite_added_as_json_is_synced_and_runs(build: Settings, tmp_path: Path) -> None:
@@ -497,25 +340,18 @@ def test_no_personal_data_in_reports(
     build: Settings,
     project: Path,
     clean: list[GateResult],
-    clean_staging: list[GateResult],
     defective: dict,
-    staging_defective: dict,
     canary: str,
 ) -> None:
     with duckdb.connect(str(defective["path"])) as con:  # the canary really is in the data
         assert con.execute("SELECT count(*) FROM raw.events WHERE type = ?", [canary]).fetchall()
-    with duckdb.connect(str(staging_defective["path"])) as con:
-        (planted,) = con.execute(
-            "SELECT count(*) FROM staging.stg_events__messages WHERE message_type = ?", [canary]
-        ).fetchone()
-        assert planted == 3
     personal = {v for v in personal_identifiers(build.truth_dir) if len(v) >= 6}
     assert canary in personal and len(personal) > 100
     build_data_docs(project)
     reports = [p for p in (project / "uncommitted").rglob("*") if p.suffix in (".html", ".json")]
     assert any(p.suffix == ".html" for p in reports) and any(p.suffix == ".json" for p in reports)
     texts = [p.read_text() for p in reports]
-    results = [*clean, *clean_staging, defective["result"], *staging_defective["results"].values()]
+    results = [*clean, defective["result"]]
     texts += [json.dumps(r.metadata()) + r.summary() for r in results]
     leaked = {value for value in personal for text in texts if value in text}
     assert not leaked

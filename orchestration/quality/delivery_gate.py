@@ -1,0 +1,130 @@
+"""The gate per delivery: Great Expectations judges each new delivery (source × date) and
+a delivery that fails a critical expectation is held back (docs/quality.md).
+
+    verdicts = judge_deliveries(warehouse_path, "events", [date(2026, 1, 9), ...])
+
+One validation covers every delivery of the run (the suite's partition range), so a
+backfill of many days costs one pass per source. Only when that pass fails a critical
+expectation is the range split in two and each half validated again, down to the single
+deliveries that fail: k bad deliveries among n cost about 1 + 2·k·log2(n) passes, and the
+verdicts name the delivery, never "the run".
+
+Warnings never hold anything; they are recorded with the range whose validation saw them.
+Consent and privacy-request deliveries are never held (state.schema.NEVER_HELD): their
+failures are reported the same way and their rows flow on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.state.schema import NEVER_HELD
+
+
+@dataclass(frozen=True)
+class DeliveryVerdict:
+    source: str
+    delivery_date: date
+    passed_critical: bool
+    held: bool
+    critical_failed: tuple[str, ...]
+    warnings: tuple[str, ...]
+    validated_first: date
+    validated_last: date
+
+
+def judge_deliveries(
+    warehouse_path: Path,
+    source: str,
+    deliveries: list[date],
+    project: Path | None = None,
+) -> tuple[list[DeliveryVerdict], list]:
+    """A verdict for each delivery date of `source` (loaded in raw), and the GateResults
+    of the validations that decided them (for the Data Docs and the run log).
+
+    The caller must hold no connection to the warehouse file (the GX gate opens it).
+    """
+    from orchestration.quality.gx_gate import validate_raw  # importing GX takes seconds
+
+    results: list = []
+
+    def validate(days: list[date]):
+        # Each validation is a checkpoint run: its result page goes into the Data Docs.
+        result = validate_raw(warehouse_path, source, days[0], days[-1], project=project)
+        results.append(result)
+        return result
+
+    def judge(days: list[date]) -> list[DeliveryVerdict]:
+        result = validate(days)
+        if result.passed_critical or len(days) == 1:
+            return [_verdict(source, day, result) for day in days]
+        middle = len(days) // 2
+        verdicts = judge(days[:middle]) + judge(days[middle:])
+        if all(v.passed_critical for v in verdicts):
+            # The range fails but neither half does (an expectation over the whole batch):
+            # no single delivery is to blame, so the whole range is judged by that failure.
+            return [_verdict(source, day, result) for day in days]
+        return verdicts
+
+    days = sorted(set(deliveries))
+    return (judge(days) if days else []), results
+
+
+def _verdict(source: str, day: date, result) -> DeliveryVerdict:
+    return DeliveryVerdict(
+        source=source,
+        delivery_date=day,
+        passed_critical=result.passed_critical,
+        held=not result.passed_critical and source not in NEVER_HELD,
+        critical_failed=tuple(o.label for o in result.failed_critical),
+        warnings=tuple(o.label for o in result.failed_warnings),
+        validated_first=result.first,
+        validated_last=result.last,
+    )
+
+
+def record_verdicts(
+    con: duckdb.DuckDBPyConnection,
+    verdicts: list[DeliveryVerdict],
+    run_id: str | None,
+) -> None:
+    """Append the verdicts to state.delivery_verdicts, each for the delivery's current load
+    (raw.load_audit) — one statement, one transaction."""
+    if not verdicts:
+        return
+    con.execute(
+        """
+        INSERT INTO state.delivery_verdicts
+        SELECT v.source, v.delivery_date, a.loaded_at, a.delivery_fingerprint,
+               v.passed_critical, v.held, v.critical_failed, v.warnings,
+               v.validated_first, v.validated_last, $validated_at, $run_id
+        FROM (
+            SELECT unnest($source) AS source, unnest($day) AS delivery_date,
+                   unnest($passed) AS passed_critical, unnest($held) AS held,
+                   unnest($critical) AS critical_failed, unnest($warnings) AS warnings,
+                   unnest($first) AS validated_first, unnest($last) AS validated_last
+        ) AS v
+        JOIN (
+            SELECT source, _partition AS delivery_date, max(_loaded_at) AS loaded_at,
+                   coalesce(max(delivery_fingerprint), '') AS delivery_fingerprint
+            FROM raw.load_audit GROUP BY ALL
+        ) AS a USING (source, delivery_date)
+        ORDER BY v.source, v.delivery_date
+        """,
+        {
+            "source": [v.source for v in verdicts],
+            "day": [v.delivery_date for v in verdicts],
+            "passed": [v.passed_critical for v in verdicts],
+            "held": [v.held for v in verdicts],
+            "critical": [list(v.critical_failed) for v in verdicts],
+            "warnings": [list(v.warnings) for v in verdicts],
+            "first": [v.validated_first for v in verdicts],
+            "last": [v.validated_last for v in verdicts],
+            "validated_at": datetime.now(UTC),
+            "run_id": run_id,
+        },
+    )
