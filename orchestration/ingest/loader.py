@@ -21,20 +21,12 @@ from orchestration.ingest.landing import (
     repair_encoding,
 )
 from orchestration.ingest.parsing import parsed_sql, records_sql, sql_literal
-from orchestration.ingest.sources import SOURCES, Kind, Source
+from orchestration.ingest.sources import LOAD_METADATA, SOURCES, Kind, Source
 
 log = logging.getLogger(__name__)
 
-METADATA_COLUMNS = {
-    "_extra": ("JSON", "Unknown extra columns / JSON fields of the record, kept as delivered."),
-    "_file": ("VARCHAR NOT NULL", "Landing file, relative to the landing folder."),
-    "_line": (
-        "BIGINT NOT NULL",
-        "Physical line where the record starts (1-based; a CSV header is line 1).",
-    ),
-    "_partition": ("DATE NOT NULL", "Delivery date (the landing folder's date)."),
-    "_loaded_at": ("TIMESTAMPTZ NOT NULL", "When the run that loaded it started."),
-}
+# name -> (DDL, description); the columns are defined in the contract (sources.py).
+METADATA_COLUMNS = {c.name: (c.ddl, c.description) for c in LOAD_METADATA}
 
 QUARANTINE_DDL = """
 CREATE TABLE IF NOT EXISTS raw.quarantine (

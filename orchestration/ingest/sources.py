@@ -1,8 +1,12 @@
-"""The landing contract of every source, as data (docs/landing.md is its prose twin).
+"""The landing contract of every source, as data: the one source of truth.
 
-Each field names its raw column, where it comes from in the delivered record, and the
-checks the loader applies. The SQL that parses and validates a source is generated from
-this table, so a contract change is a one-line change here.
+Each field names its raw column, where it comes from in the delivered record, the checks
+the loader applies, its description and whether it holds personal data. Generated from
+this module: the SQL that parses and validates a source (parsing.py), the raw GX suites
+(orchestration/quality/gx_suites.py), the dbt sources YAML
+(`dbt_project/models/staging/<source>/_<source>__sources.yml`) and the per-source tables
+of docs/landing.md (`python -m orchestration.ingest.contract_docs --write`). So a
+contract change is a one-line change here, then a regeneration.
 """
 
 from __future__ import annotations
@@ -15,6 +19,24 @@ class Format(StrEnum):
     ACCESS_LOG = "access_log"
     JSON_LINES = "json_lines"
     CSV = "csv"
+
+    @property
+    def label(self) -> str:
+        """How the delivered files look, in a phrase."""
+        return {
+            Format.ACCESS_LOG: "Apache / Nginx combined log lines",
+            Format.JSON_LINES: "JSON lines",
+            Format.CSV: "CSV with header",
+        }[self]
+
+    @property
+    def origin(self) -> str | None:
+        """What a field's `key` names in a delivered record (None: a log position)."""
+        return {
+            Format.ACCESS_LOG: None,
+            Format.JSON_LINES: "JSON field",
+            Format.CSV: "CSV column",
+        }[self]
 
 
 class Kind(StrEnum):
@@ -36,10 +58,97 @@ class Field:
     number: bool = False
     required_when: str | None = None  # SQL condition over raw columns, e.g. "type = 'track'"
     description: str = ""
+    # Access log only: where in the line the value comes from (`%h`, `Referer`, …).
+    log_field: str | None = None
+    # Personal data: the kind (identifier, email, phone, name, ip, free_text, …; the dbt
+    # sources' `meta.pii_kind`), every kind a nested value may hold when there are several
+    # (`meta.pii_kinds`), and why a column that is not plainly an identifier counts.
+    pii: str | None = None
+    pii_kinds: tuple[str, ...] = ()
+    pii_note: str = ""
 
     @property
     def key(self) -> str:
         return self.source_name or self.column
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """dbt source freshness, judged on the delivery date (`LOADED_AT_FIELD`)."""
+
+    warn_after_days: int
+    error_after_days: int
+
+
+@dataclass(frozen=True)
+class Column:
+    """A raw column the loader writes beside the contract fields (or of a derived table)."""
+
+    name: str
+    ddl: str  # type and constraints in the CREATE TABLE
+    description: str
+
+
+# Load metadata: every raw source table has these after its contract columns.
+LOAD_METADATA: tuple[Column, ...] = (
+    Column(
+        "_extra",
+        "JSON",
+        "Unknown extra columns / top-level JSON fields of the record, kept as delivered "
+        "(JSON object); NULL when none.",
+    ),
+    Column(
+        "_file",
+        "VARCHAR NOT NULL",
+        "Landing file the record came from, relative to the landing root "
+        "(e.g. `events/2026-11-01/web.jsonl.gz`).",
+    ),
+    Column(
+        "_line",
+        "BIGINT NOT NULL",
+        "1-based physical line of the record in `_file` (for CSV: the line on which the "
+        "record starts; the header is line 1).",
+    ),
+    Column(
+        "_partition",
+        "DATE NOT NULL",
+        "Delivery date: the landing folder date, the Dagster partition key. "
+        "Freshness is judged on it.",
+    ),
+    Column(
+        "_loaded_at",
+        "TIMESTAMPTZ NOT NULL",
+        "When the run that loaded the row started (UTC).",
+    ),
+)
+
+# The dbt source all raw tables belong to (`source('raw', '<table>')`), and its defaults.
+RAW_SOURCE_NAME = "raw"
+RAW_SCHEMA = "raw"
+RAW_SOURCE_DESCRIPTION = (
+    "Raw landing data loaded by Dagster (one table per source, typed in staging)."
+)
+LOADED_AT_FIELD = "cast(_partition as timestamp)"
+DAILY_FRESHNESS = Freshness(warn_after_days=2, error_after_days=4)
+
+
+@dataclass(frozen=True)
+class DerivedTable:
+    """A raw table the ingest assets derive from sources (not landed): documented in the
+    dbt sources YAML of the source it belongs to."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    freshness: Freshness | None = None  # None: not partitioned, no freshness check
+
+    @property
+    def table(self) -> str:
+        return f"{RAW_SCHEMA}.{self.name}"
+
+    def ddl(self) -> str:
+        columns = ",\n".join(f"    {c.name} {c.ddl}" for c in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.table} (\n{columns}\n)"
 
 
 @dataclass(frozen=True)
@@ -54,6 +163,11 @@ class Source:
     # Numeric checks inside nested arrays: (detail, JSON path returning a list).
     nested_numbers: tuple[tuple[str, str], ...] = ()
     extra_notes: tuple[str, ...] = field(default_factory=tuple)
+    # dbt source freshness of the raw table, and why it differs from the daily default.
+    freshness: Freshness = DAILY_FRESHNESS
+    freshness_note: str = ""
+    # Raw tables derived from this source, documented beside it (raw.user_agents).
+    derived_tables: tuple[DerivedTable, ...] = ()
 
     @property
     def table(self) -> str:
@@ -65,51 +179,138 @@ class Source:
 
 def _customer_reference() -> tuple[Field, ...]:
     return (
-        Field("crm_id", description="CRM customer id (customer reference)."),
-        Field("user_id", description="Application user id (customer reference)."),
-        Field("email", description="E-mail address as written (customer reference)."),
+        Field("crm_id", description="CRM customer id (customer reference).", pii="identifier"),
+        Field("user_id", description="Application user id (customer reference).", pii="identifier"),
+        Field("email", description="E-mail address as written (customer reference).", pii="email"),
     )
 
 
 def _subject_identifiers() -> tuple[Field, ...]:
     return (
-        Field("anonymous_id", description="Cookie / anonymous id (subject identifier)."),
-        Field("user_id", description="Application user id (subject identifier)."),
-        Field("email", description="E-mail address as written (subject identifier)."),
-        Field("phone", description="Phone number as written (subject identifier)."),
-        Field("crm_id", description="CRM customer id (subject identifier)."),
+        Field(
+            "anonymous_id",
+            description="Cookie / anonymous id (subject identifier).",
+            pii="identifier",
+        ),
+        Field("user_id", description="Application user id (subject identifier).", pii="identifier"),
+        Field("email", description="E-mail address as written (subject identifier).", pii="email"),
+        Field("phone", description="Phone number as written (subject identifier).", pii="phone"),
+        Field("crm_id", description="CRM customer id (subject identifier).", pii="identifier"),
     )
 
+
+USER_AGENTS = DerivedTable(
+    name="user_agents",
+    description="Each distinct user agent seen in web_access.user_agent or "
+    "events.context.userAgent, parsed once by the ingest asset raw/user_agents with ua-parser "
+    "(uap-core regexes: browser, OS, device; device family 'Spider' = bot) and crawlerdetect "
+    "(CrawlerDetect list: also scripts, feed fetchers, monitors). One row per user agent; "
+    "not partitioned (no delivery date), so no freshness check.",
+    columns=(
+        Column(
+            "user_agent",
+            "VARCHAR PRIMARY KEY",
+            "The User-Agent string exactly as delivered (primary key).",
+        ),
+        Column(
+            "is_crawler",
+            "BOOLEAN NOT NULL",
+            "True when ua-parser says device family 'Spider' or crawlerdetect lists it.",
+        ),
+        Column(
+            "crawler_name",
+            "VARCHAR",
+            "Name of the matched crawler pattern (crawlerdetect) or the ua-parser family of a "
+            "Spider; NULL for non-crawlers.",
+        ),
+        Column(
+            "browser_family",
+            "VARCHAR",
+            "Browser (user-agent) family by ua-parser, e.g. 'Chrome', 'Mobile Safari', "
+            "'Googlebot'.",
+        ),
+        Column("browser_major", "VARCHAR", "Browser major version by ua-parser (text)."),
+        Column(
+            "os_family",
+            "VARCHAR",
+            "Operating-system family by ua-parser, e.g. 'Windows', 'iOS', 'Android'.",
+        ),
+        Column("os_major", "VARCHAR", "Operating-system major version by ua-parser (text)."),
+        Column(
+            "device_family",
+            "VARCHAR",
+            "Device family by ua-parser, e.g. 'iPhone', 'Pixel 7', 'Other', 'Spider'.",
+        ),
+        Column("device_brand", "VARCHAR", "Device brand by ua-parser, e.g. 'Apple', 'Google'."),
+        Column("device_model", "VARCHAR", "Device model by ua-parser."),
+        Column(
+            "parsed_by",
+            "VARCHAR NOT NULL",
+            "Library versions that produced the row, e.g. 'ua-parser 1.0.2, crawlerdetect 0.4.2'.",
+        ),
+    ),
+)
+
+_NOT_A_REQUEST_LINE = " (empty when `%r` is not `METHOD PATH PROTO`)."
 
 WEB_ACCESS = Source(
     name="web_access",
     format=Format.ACCESS_LOG,
     description="Apache / Nginx combined access log, one request a line.",
     fields=(
-        Field("remote_host", required=True, description="Client IP (%h)."),
-        Field("ident", description="RFC 1413 identity (%l), usually '-'."),
-        Field("remote_user", description="Authenticated user (%u), usually '-'."),
+        Field(
+            "remote_host", required=True, log_field="%h", description="Client IP (%h).", pii="ip"
+        ),
+        Field("ident", log_field="%l", description="RFC 1413 identity (%l), usually '-'."),
+        Field(
+            "remote_user",
+            log_field="%u",
+            description="Authenticated user (%u), usually '-'.",
+            pii="identifier",
+        ),
         Field(
             "request_time",
             required=True,
             timestamp=True,
+            log_field="%t",
             description="Request time as written (%t), e.g. '17/May/2015:10:05:03 +0000'.",
         ),
-        Field("request", description="Request line as written (%r)."),
-        Field("http_method", description="Method parsed from the request line."),
-        Field("path", description="Path (with query) parsed from the request line."),
-        Field("http_version", description="Protocol parsed from the request line."),
-        Field("status", required=True, description="Final HTTP status (%>s)."),
-        Field("response_bytes", description="Response size (%b); '-' means none."),
-        Field("referrer", description="Referer header; '-' means none."),
-        Field("user_agent", description="User-Agent header."),
+        Field("request", log_field="%r", description="Request line as written (%r)."),
+        Field(
+            "http_method",
+            log_field="parsed from %r",
+            description="Method parsed from the request line" + _NOT_A_REQUEST_LINE,
+        ),
+        Field(
+            "path",
+            log_field="parsed from %r",
+            description="Path (with query) parsed from the request line" + _NOT_A_REQUEST_LINE,
+        ),
+        Field(
+            "http_version",
+            log_field="parsed from %r",
+            description="Protocol parsed from the request line" + _NOT_A_REQUEST_LINE,
+        ),
+        Field(
+            "status",
+            required=True,
+            log_field="%>s",
+            description="Final HTTP status (%>s), 3 digits.",
+        ),
+        Field("response_bytes", log_field="%b", description="Response size (%b); '-' means none."),
+        Field("referrer", log_field="Referer", description="Referer header; '-' means none."),
+        Field("user_agent", log_field="User-agent", description="User-Agent header."),
         Field(
             "extra_fields",
             kind=Kind.JSON,
-            description="Trailing quoted fields after the user agent, in order (JSON array); "
-            "the first is the first-party cookie id in the sample data.",
+            log_field="trailing quoted fields",
+            description="Trailing quoted fields after the user agent, in order (JSON array, an "
+            "empty array when none); the first is the first-party cookie id in the sample data.",
+            pii="identifier",
+            pii_note="the first is a cookie id.",
         ),
     ),
+    derived_tables=(USER_AGENTS,),
 )
 
 EVENTS = Source(
@@ -121,15 +322,25 @@ EVENTS = Source(
     fields=(
         Field("message_id", "messageId", required=True, description="Unique message id."),
         Field("type", required=True, description="page, screen, track, identify, alias, group."),
-        Field("anonymous_id", "anonymousId", description="Anonymous (cookie / device) id."),
-        Field("user_id", "userId", description="Known user id."),
+        Field(
+            "anonymous_id",
+            "anonymousId",
+            description="Anonymous (cookie / device) id.",
+            pii="identifier",
+        ),
+        Field("user_id", "userId", description="Known user id.", pii="identifier"),
         Field(
             "event",
             required_when="type = 'track'",
             description="Track event name (Segment semantic events, Feature Used, …).",
         ),
         Field("name", description="Page or screen name."),
-        Field("previous_id", "previousId", description="Previous id of an alias call."),
+        Field(
+            "previous_id",
+            "previousId",
+            description="Previous id of an alias call.",
+            pii="identifier",
+        ),
         Field("group_id", "groupId", description="Group (account) id of a group call."),
         Field(
             "timestamp",
@@ -146,8 +357,22 @@ EVENTS = Source(
         Field("sent_at", "sentAt", timestamp=True, description="Device clock time of sending."),
         Field("received_at", "receivedAt", timestamp=True, description="Collector receipt time."),
         Field("properties", kind=Kind.JSON, description="Event / page properties."),
-        Field("traits", kind=Kind.JSON, description="Identify / group traits."),
-        Field("context", kind=Kind.JSON, description="ip, userAgent, page, campaign, device, …"),
+        Field(
+            "traits",
+            kind=Kind.JSON,
+            description="Identify / group traits.",
+            pii="identifier",
+            pii_kinds=("email", "phone", "name", "identifier"),
+            pii_note="identify traits hold e-mail, phone and name.",
+        ),
+        Field(
+            "context",
+            kind=Kind.JSON,
+            description="ip, userAgent, page, campaign, device, …",
+            pii="ip",
+            pii_kinds=("ip", "identifier"),
+            pii_note="holds the client IP and the device id.",
+        ),
         Field("integrations", kind=Kind.JSON, description="Destination switches."),
     ),
 )
@@ -171,16 +396,19 @@ CRM_CUSTOMERS = Source(
     name="crm_customers",
     format=Format.CSV,
     description="Full CRM customer snapshot per delivery.",
+    freshness=Freshness(warn_after_days=8, error_after_days=15),
+    freshness_note="The CRM delivers a full snapshot weekly (the sample data: day 1, every 7th "
+    "day and the last day), so the daily 2 / 4-day rule would fail mid-week.",
     fields=(
-        Field("crm_id", required=True, description="CRM customer id."),
-        Field("email", description="E-mail as typed into the CRM."),
-        Field("phone", description="Phone as typed into the CRM."),
-        Field("first_name", description="First name."),
-        Field("last_name", description="Last name."),
-        Field("birth_date", description="Birth date."),
-        Field("gender", description="Gender as recorded."),
+        Field("crm_id", required=True, description="CRM customer id.", pii="identifier"),
+        Field("email", description="E-mail as typed into the CRM.", pii="email"),
+        Field("phone", description="Phone as typed into the CRM.", pii="phone"),
+        Field("first_name", description="First name.", pii="name"),
+        Field("last_name", description="Last name.", pii="name"),
+        Field("birth_date", description="Birth date.", pii="birth_date"),
+        Field("gender", description="Gender as recorded.", pii="demographic"),
         Field("country", description="Country."),
-        Field("city", description="City."),
+        Field("city", description="City.", pii="address"),
         Field("job_title", description="Job title."),
         Field("company", description="Company."),
         Field("created_at", timestamp=True, description="When the CRM record was created."),
@@ -246,8 +474,8 @@ SUPPORT_TICKETS = Source(
         *_customer_reference(),
         Field("channel", description="email / chat / phone / web …"),
         Field("category", description="Ticket category."),
-        Field("subject", description="Subject line (free text)."),
-        Field("body", description="First message (free text, may span lines)."),
+        Field("subject", description="Subject line (free text).", pii="free_text"),
+        Field("body", description="First message (free text, may span lines).", pii="free_text"),
         Field("status", description="open / pending / solved / closed …"),
         Field("created_at", required=True, timestamp=True, description="When it was opened."),
         Field("first_response_at", timestamp=True, description="First agent response."),
@@ -267,7 +495,7 @@ SURVEYS = Source(
         *_customer_reference(),
         Field("survey", required=True, description="nps / csat / ces."),
         Field("score", required=True, number=True, description="Score on the survey's scale."),
-        Field("comment", description="Free-text comment (may span lines)."),
+        Field("comment", description="Free-text comment (may span lines).", pii="free_text"),
         Field("language", description="Language of the comment (en, pt, es, it)."),
         Field("submitted_at", required=True, timestamp=True, description="When submitted."),
     ),
@@ -284,8 +512,8 @@ REVIEWS = Source(
         *_customer_reference(),
         Field("product_id", required=True, description="Reviewed product."),
         Field("rating", required=True, number=True, description="Rating 1–5."),
-        Field("title", description="Review title."),
-        Field("text", description="Review text (en, pt, es, it)."),
+        Field("title", description="Review title.", pii="free_text"),
+        Field("text", description="Review text (en, pt, es, it).", pii="free_text"),
         Field("language", description="Language of the text."),
         Field("created_at", required=True, timestamp=True, description="When written."),
     ),
@@ -298,10 +526,15 @@ SOCIAL = Source(
     fields=(
         Field("interaction_id", required=True, description="Interaction id."),
         Field("platform", required=True, description="Social platform."),
-        Field("handle", description="The person's handle on the platform."),
+        Field("handle", description="The person's handle on the platform.", pii="handle"),
         Field("kind", required=True, description="like / share / comment / mention / follow."),
-        Field("text", description="Text of a comment or mention."),
-        Field("url", description="Link to the interaction."),
+        Field("text", description="Text of a comment or mention.", pii="free_text"),
+        Field(
+            "url",
+            description="Link to the interaction.",
+            pii="handle",
+            pii_note="the link contains the handle.",
+        ),
         Field("created_at", required=True, timestamp=True, description="When it happened."),
         *_customer_reference(),
     ),
@@ -345,6 +578,9 @@ PRIVACY_REQUESTS = Source(
             "corrections",
             kind=Kind.JSON,
             description="Corrected values for a rectification (JSON object).",
+            pii="identifier",
+            pii_kinds=("email", "phone", "name", "address"),
+            pii_note="corrected personal values.",
         ),
     ),
 )

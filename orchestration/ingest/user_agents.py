@@ -14,21 +14,10 @@ import duckdb
 from crawlerdetect import CrawlerDetect
 from ua_parser import parse
 
-USER_AGENTS_DDL = """
-CREATE TABLE IF NOT EXISTS raw.user_agents (
-    user_agent VARCHAR PRIMARY KEY,
-    is_crawler BOOLEAN NOT NULL,
-    crawler_name VARCHAR,
-    browser_family VARCHAR,
-    browser_major VARCHAR,
-    os_family VARCHAR,
-    os_major VARCHAR,
-    device_family VARCHAR,
-    device_brand VARCHAR,
-    device_model VARCHAR,
-    parsed_by VARCHAR NOT NULL
-)
-"""
+from orchestration.ingest.sources import USER_AGENTS
+
+# The table's columns and their descriptions are in the contract (sources.py).
+USER_AGENTS_DDL = USER_AGENTS.ddl()
 
 # Where user agents appear in raw tables.
 USER_AGENT_SOURCES = (
