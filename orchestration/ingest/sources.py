@@ -125,8 +125,13 @@ LOAD_METADATA: tuple[Column, ...] = (
 # The dbt source all raw tables belong to (`source('raw', '<table>')`), and its defaults.
 RAW_SOURCE_NAME = "raw"
 RAW_SCHEMA = "raw"
+# What dbt reads: the views `visible.<table>` = raw.<table> less the rows of deliveries the
+# Great Expectations gate holds back (orchestration/state/schema.py creates them).
+VISIBLE_SCHEMA = "visible"
 RAW_SOURCE_DESCRIPTION = (
-    "Raw landing data loaded by Dagster (one table per source, typed in staging)."
+    "Raw landing data loaded by Dagster (one table per source, typed in staging), as dbt "
+    "sees it: the accepted and released deliveries only (views `visible.<table>` over "
+    "`raw.<table>`; held deliveries are in state.delivery_status)."
 )
 LOADED_AT_FIELD = "cast(_partition as timestamp)"
 DAILY_FRESHNESS = Freshness(warn_after_days=2, error_after_days=4)

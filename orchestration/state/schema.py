@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.ingest.sources import SOURCES
+from orchestration.ingest.sources import SOURCES, VISIBLE_SCHEMA
 from orchestration.ingest.user_agents import USER_AGENTS_DDL
 
 STATE_SCHEMA = "state"
-VISIBLE_SCHEMA = "visible"
 
 # Sources whose deliveries are never held: withdrawals and erasures have legal deadlines,
 # so their failed expectations are reported and their bad records quarantined instead.
