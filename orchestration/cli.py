@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--days", type=int, default=90)
     args, rest = parser.parse_known_args(argv)
     if args.command == "generate":
-        from orchestration.sample_data.__main__ import main as generate
+        from sample_data.__main__ import main as generate
 
         return generate(rest)
     if rest:
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_job(args.first, args.last)
     settings = Settings.from_env()
     if not settings.landing_dir.is_dir() or not any(settings.landing_dir.iterdir()):
-        from orchestration.sample_data.__main__ import main as generate
+        from sample_data.__main__ import main as generate
 
         code = generate(["--customers", str(args.customers), "--days", str(args.days)])
         if code:

@@ -9,9 +9,9 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance
 
 from orchestration.definitions import build_definitions
-from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.schedules.sensors import range_run_request
 from orchestration.settings import Settings
+from sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.integration
 
