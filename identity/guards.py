@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from orchestration.identity.components import _drop, connected_components
+from .components import _drop, connected_components
 
 
 @dataclass(frozen=True)
