@@ -4,11 +4,11 @@
     python -m benchmarks.identity_accuracy --febrl dataset3
     python -m benchmarks.identity_accuracy --warehouse data/warehouse.duckdb --truth data/truth
 
-Every figure comes from `orchestration.identity.matching.match_records`, the code the
+Every figure comes from `identity.match_records`, the code the
 nightly dbt model int_identity__match_edges runs, with a column mapping per dataset (no
 separate matching script), at the threshold of the dbt var `identity_match_threshold`
 (dbt_project/dbt_project.yml) unless `--threshold` says otherwise. Clusters come from
-`orchestration.identity.components.connected_components`, the nightly stitcher.
+`identity.connected_components`, the nightly stitcher.
 
 What each line measures (pairs of records of one dataset; a pair is "true" when both
 records belong to the same entity / person):
@@ -42,12 +42,12 @@ from typing import Any
 
 import duckdb
 
-from orchestration.identity.components import connected_components
-from orchestration.identity.matching import (
+from identity import (
     CRM_CUSTOMERS,
     ColumnMapping,
     MatchSettings,
     MatchStats,
+    connected_components,
     match_records,
 )
 

@@ -186,7 +186,7 @@ def run_duckdb(parquet: str, db: str, out: str, key: str) -> dict:
     with_key = key == "key"
     import duckdb
 
-    from orchestration.identity.components import connected_components
+    from identity import connected_components
 
     Path(db).unlink(missing_ok=True)
     Path(db + ".wal").unlink(missing_ok=True)
@@ -244,7 +244,7 @@ def prepare_increment(parquet: str, new_parquet: str, db: str, removed: str) -> 
     edges and nodes: old + new edges, less a `removed` fraction of the old ones."""
     import duckdb
 
-    from orchestration.identity.stitch_state import stitch_nightly
+    from identity import stitch_nightly
 
     Path(db).unlink(missing_ok=True)
     Path(db + ".wal").unlink(missing_ok=True)
@@ -302,7 +302,7 @@ def run_increment(db: str) -> dict:
     each night), checkpoint."""
     import duckdb
 
-    from orchestration.identity.stitch_state import stitch_nightly
+    from identity import stitch_nightly
 
     con = duckdb.connect(db)
     started = time.perf_counter()
@@ -334,7 +334,7 @@ def run_full(db: str) -> dict:
     checkpoint. Then, not timed: rows that differ from the incremented state."""
     import duckdb
 
-    from orchestration.identity.components import connected_components
+    from identity import connected_components
 
     con = duckdb.connect(db)
     started = time.perf_counter()

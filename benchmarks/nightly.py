@@ -21,8 +21,8 @@ import duckdb
 from dagster import DagsterInstance
 
 from orchestration.cli import run_job
-from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.settings import Settings
+from sample_data import GeneratorConfig, generate
 
 
 def main() -> None:

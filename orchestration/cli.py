@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     state.add_argument("folder", help="folder of Parquet files, one per state table")
     args, rest = parser.parse_known_args(argv)
     if args.command == "generate":
-        from orchestration.sample_data.__main__ import main as generate
+        from sample_data.__main__ import main as generate
 
         return generate(rest)
     if rest:
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         return state_command(args.action, args.folder)
     settings = Settings.from_env()
     if not settings.landing_dir.is_dir() or not any(settings.landing_dir.iterdir()):
-        from orchestration.sample_data.__main__ import main as generate
+        from sample_data.__main__ import main as generate
 
         code = generate(["--customers", str(args.customers), "--days", str(args.days)])
         if code:

@@ -1,1 +1,2 @@
-"""Data quality: the "same warehouse" fingerprint (and, later, the Great Expectations gate)."""
+"""Data quality: the Great Expectations gate on the raw and staging tables (gx_*, and
+checks.py: the gate as Dagster asset checks) and the "same warehouse" fingerprint."""

@@ -22,8 +22,8 @@ from dbt.adapters.factory import reset_adapters
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from orchestration.cli import run_job
-from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.settings import PROJECT_ROOT, Settings
+from sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.integration
 

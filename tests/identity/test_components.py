@@ -1,4 +1,4 @@
-"""Unit tests for the identity stitcher (orchestration/identity/components.py).
+"""Unit tests for the identity stitcher (identity/components.py).
 
 Each rule on a small hand-made edge table: the exact partition, the component label, and
 that convergence was detected. Then a property test against networkx on random graphs.
@@ -13,7 +13,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from orchestration.identity.components import (
+from identity import (
     ComponentStats,
     NotConvergedError,
     connected_components,
@@ -223,7 +223,7 @@ def test_without_key_the_integer_component_id_still_partitions(con):
 @pytest.mark.parametrize("with_key", [True, False])
 def test_hash_collision_falls_back_to_ranks(con, monkeypatch, with_key):
     # A hash with 8 values: collisions are certain, the run must notice and use ranks.
-    import orchestration.identity.components as components
+    import identity.components as components
 
     con.execute("create macro tiny_hash(x) as hash(x) % 8")
     monkeypatch.setattr(components, "_HASH", "tiny_hash")

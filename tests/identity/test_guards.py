@@ -1,4 +1,4 @@
-"""Cluster-level identity guards (orchestration/identity/guards.py) on hand-made graphs:
+"""Cluster-level identity guards (identity/guards.py) on hand-made graphs:
 keep_apart decisions across paths, conflicts with manual merges, the cluster-size ceiling,
 and a split when the bad edge that joined two people disappears."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from orchestration.identity.guards import GuardedStats, stitch_with_guards
+from identity import GuardedStats, stitch_with_guards
 
 T0 = datetime(2026, 1, 1)
 

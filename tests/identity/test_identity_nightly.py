@@ -17,11 +17,10 @@ import pytest
 from dagster import DagsterInstance
 
 from benchmarks.identity_accuracy import dbt_threshold, run_warehouse
+from identity import MatchSettings, stitch_with_guards
 from orchestration.cli import run_job
-from orchestration.identity.guards import stitch_with_guards
-from orchestration.identity.matching import MatchSettings
-from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.settings import Settings
+from sample_data import GeneratorConfig, generate
 from tests.support import personal_identifiers
 
 pytestmark = pytest.mark.integration

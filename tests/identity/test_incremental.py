@@ -1,4 +1,4 @@
-"""Incremental re-stitching (orchestration/identity/components.restitch_incremental).
+"""Incremental re-stitching (identity/components.restitch_incremental).
 
 The contract: for edges only added, re-stitching the touched components of the previous
 run's output gives exactly what a full `connected_components` run over all edges gives —
@@ -14,8 +14,8 @@ from itertools import pairwise
 import pandas as pd
 import pytest
 
-import orchestration.identity.components as components
-from orchestration.identity.components import (
+import identity.components as components
+from identity.components import (
     IncrementalNotApplicable,
     connected_components,
     restitch_incremental,

@@ -1,4 +1,4 @@
-"""Tests for the fuzzy matcher (orchestration/identity/matching.py) and its dbt model.
+"""Tests for the fuzzy matcher (identity/matching.py) and its dbt model.
 
 - FEBRL dataset1-3 through the matcher (the accuracy command's own functions): pairwise
   F1 at least the target, 0.995, as a floor.
@@ -34,7 +34,7 @@ from benchmarks.identity_accuracy import (
     score_pairs,
     true_pair_count,
 )
-from orchestration.identity.matching import (
+from identity import (
     ColumnMapping,
     MatchSettings,
     match_records,

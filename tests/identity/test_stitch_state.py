@@ -1,4 +1,4 @@
-"""The stitching kept between nights (orchestration/identity/stitch_state.stitch_nightly) and
+"""The stitching kept between nights (identity/stitch_state.stitch_nightly) and
 the guards applied to it (guards.stitch_with_guards with `stitched_table`).
 
 The contract: whatever the night brings, the state holds exactly what a full
@@ -14,9 +14,7 @@ import random
 import pandas as pd
 import pytest
 
-from orchestration.identity.components import connected_components
-from orchestration.identity.guards import stitch_with_guards
-from orchestration.identity.stitch_state import stitch_nightly
+from identity import connected_components, stitch_nightly, stitch_with_guards
 
 COLUMNS = "node, node_id, component_id, component_node"
 STATE = "identity_state"
@@ -174,7 +172,7 @@ def test_full_runs_on_request_or_when_removals_reopen_too_much(con, kwargs, reas
 
 
 def test_a_failed_night_leaves_the_previous_state(con, monkeypatch) -> None:
-    import orchestration.identity.stitch_state as stitch_state
+    import identity.stitch_state as stitch_state
 
     load(con, [("a", "b")], {"a": 1, "b": 2, "c": 3})
     tonight(con)

@@ -21,9 +21,9 @@ from orchestration.cli import run_job
 from orchestration.definitions import build_definitions
 from orchestration.ingest.sources import SOURCES, Format
 from orchestration.quality.fingerprint import schema_fingerprints
-from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.schedules.sensors import range_run_request
 from orchestration.settings import Settings
+from sample_data import GeneratorConfig, generate
 from tests.support import personal_identifiers
 
 pytestmark = pytest.mark.integration

@@ -17,9 +17,9 @@ from dagster import DagsterEventType, DagsterInstance
 
 from orchestration.definitions import build_definitions
 from orchestration.quality.gx_gate import GateResult, validate_all_raw
-from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.schedules.sensors import range_run_request
 from orchestration.settings import Settings
+from sample_data import GeneratorConfig, generate
 
 CONFIG = GeneratorConfig(customers=150, days=5, end_date=date(2026, 1, 10), seed=5)
 

@@ -20,15 +20,16 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.sample_data import SOURCES, GeneratorConfig, generate
-from orchestration.sample_data import households as households_mod
-from orchestration.sample_data import junk as junk_mod
-from orchestration.sample_data.__main__ import main as cli_main
-from orchestration.sample_data.crm import CrmRecord
-from orchestration.sample_data.devices import make_app_device, make_web_device
-from orchestration.sample_data.people import build_pools, build_population
-from orchestration.sample_data.sessions import Hit, Session
-from orchestration.sample_data.truth import Registry
+from sample_data import SOURCES, GeneratorConfig, generate
+from sample_data import households as households_mod
+from sample_data import junk as junk_mod
+from sample_data.__main__ import default_dirs as cli_default_dirs
+from sample_data.__main__ import main as cli_main
+from sample_data.crm import CrmRecord
+from sample_data.devices import make_app_device, make_web_device
+from sample_data.people import build_pools, build_population
+from sample_data.sessions import Hit, Session
+from sample_data.truth import Registry
 
 TINY = GeneratorConfig(customers=30, days=6, end_date=date(2026, 1, 10), seed=42)
 # sha256 over "relpath:sha256\n" of every landing file of TINY. This is the "same seed ->
@@ -641,6 +642,27 @@ def test_cli_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert cli_main(args) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert cli_main([*args, "--overwrite"]) == 0
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"CDW_DATA_DIR": "/srv/cdw"},
+        {"CDW_DATA_DIR": "/srv/cdw", "CDW_LANDING_DIR": "/in", "CDW_TRUTH_DIR": "/truth"},
+    ],
+)
+def test_cli_defaults_are_the_pipelines(env: dict[str, str], monkeypatch) -> None:
+    """The generator reads its default dirs itself (it does not import the code location);
+    they must stay where the pipeline reads (orchestration/settings.py)."""
+    from orchestration.settings import Settings
+
+    for name in ("CDW_DATA_DIR", "CDW_LANDING_DIR", "CDW_TRUTH_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    assert cli_default_dirs() == (settings.landing_dir, settings.truth_dir)
 
 
 # --- junk identifiers and shared devices ---------------------------------------------------------

@@ -2,16 +2,16 @@
 
 Deterministic stitching: connected components over int_identity__edges (every source, every
 hop, after the edge guards), computed set-based in DuckDB by
-orchestration.identity.components (integer surrogate ids, one- and two-hop min-label
+identity.components (integer surrogate ids, one- and two-hop min-label
 passes with pointer jumping, iterated until no label changes, with a fixed-point check).
 
 The plain stitching is kept between nights in schema identity_state
-(orchestration.identity.stitch_state): new edges and identifiers re-stitch the clusters
+(identity.stitch_state): new edges and identifiers re-stitch the clusters
 they touch, removed ones reopen only their own clusters; the first run, removals reopening
 over a quarter of the identifiers, or var('identity_restitch') = 'full' stitch everything
 again. Either way the result is that of a full run.
 
-orchestration.identity.guards then applies the two cluster-level rules: keep_apart
+identity.guards then applies the two cluster-level rules: keep_apart
 decisions hold across paths (the kept-apart identifier is detached and its cluster
 stitched again), and a cluster larger than var('identity_max_cluster_size') is not merged
 (each identifier its own cluster, guard = 'oversized_cluster'). Isolated nodes are
@@ -25,8 +25,7 @@ clusters merge, the merged cluster keeps the earlier cluster's key (the younger 
 retires; int_identity__cluster_changes records it).
 """
 
-from orchestration.identity.guards import stitch_with_guards
-from orchestration.identity.stitch_state import stitch_nightly
+from identity import stitch_nightly, stitch_with_guards
 
 # Where the plain stitching is kept between nights (model-owned; docs/identity.md).
 STATE_SCHEMA = "identity_state"

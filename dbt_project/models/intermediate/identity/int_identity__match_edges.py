@@ -2,7 +2,7 @@
 
 Probabilistic matching of person records that may share no exact identifier (name typos,
 swapped given name and surname, e-mail / phone written differently, birth-date typos):
-orchestration.identity.matching runs Splink 5 on this session's DuckDB connection over
+identity.matching runs Splink 5 on this session's DuckDB connection over
 stg_crm__customers, with blocklisted e-mails and phones (int_identity__blocked_identifiers)
 compared as missing (mapping CRM_CUSTOMERS: first_name, last_name, birth_date,
 email_normalized, phone_e164, city), trains it (u by seeded random sampling, m by EM) and
@@ -18,7 +18,7 @@ last seen) so they can be unioned into the identity graph; clustering stays with
 int_identity__components (our connected components), not Splink's.
 """
 
-from orchestration.identity.matching import CRM_CUSTOMERS, MatchSettings, match_records
+from identity import CRM_CUSTOMERS, MatchSettings, match_records
 
 SOURCE = "crm.fuzzy_match"
 

@@ -54,9 +54,9 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from orchestration.identity.phases import PhaseClock
+from .phases import PhaseClock
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 
@@ -280,6 +280,15 @@ def connected_components(
     return ComponentStats(**{**stats.__dict__, "seconds": time.perf_counter() - started})
 
 
+class _Contraction(NamedTuple):
+    """What step 2 did: the parent table of each pass is `_cc_parent_<pass>`."""
+
+    rounds: int
+    passes: int
+    jumps: int
+    edges_per_pass: tuple[int, ...]
+
+
 def _stitch(
     con: Any,
     *,
@@ -295,99 +304,223 @@ def _stitch(
     hashed: bool,
     with_key: bool,
 ) -> ComponentStats | None:
-    """One stitching run; None when hashed ids collide (the caller then uses ranks)."""
-    clock = PhaseClock()
+    """One stitching run; None when hashed ids collide (the caller then uses ranks).
 
-    # 1. Encode. ids are 64-bit hashes of the node, computed in the edge scan itself (no
-    # sort, no join); the component key is then its smallest node in (priority, node)
-    # order, taken per component at the end. A hash collision (checked at the end, never
-    # assumed away) or ids="rank" gives ranks in (priority, node) order instead: then the
-    # smallest id of a component is its key.
+    The steps of the module docstring, each a function: `_encode_nodes_and_edges` (1.),
+    `_contract` (2.), `_resolve_roots` (3.), `_check_fixed_point` (4.),
+    `_write_components` (5.).
+    """
+    clock = PhaseClock()
+    has_priority = nodes_table is not None and order_by is not None
+    n_nodes, n_edges = _encode_nodes_and_edges(
+        con,
+        edges_table=edges_table,
+        a=a,
+        b=b,
+        nodes_table=nodes_table,
+        node=node,
+        order_by=order_by,
+        hashed=hashed,
+    )
+    clock.lap("encode")
+    contraction = _contract(con, n_edges, max_rounds)
+    clock.lap("rounds")
+    n_root = _resolve_roots(con, contraction.passes, "ubigint" if hashed else "integer")
+    clock.lap("resolve")
+    _check_fixed_point(con)
+    clock.lap("check")
+    n_components = _write_components(
+        con,
+        out_table,
+        n_nodes=n_nodes,
+        n_root=n_root,
+        hashed=hashed,
+        has_priority=has_priority,
+        with_key=with_key,
+        temporary=temporary,
+    )
+    if n_components is None:
+        return None  # two nodes share a hash: ranks instead
+    clock.lap("write")
+    return ComponentStats(
+        nodes=n_nodes,
+        edges=n_edges,
+        components=n_components,
+        rounds=contraction.rounds,
+        jumps=contraction.jumps,
+        converged=True,
+        seconds=clock.total(),
+        edges_per_round=contraction.edges_per_pass,
+        phase_seconds=clock.seconds,
+        ids="hash" if hashed else "rank",
+    )
+
+
+def _encode_nodes_and_edges(
+    con: Any,
+    *,
+    edges_table: str,
+    a: str,
+    b: str,
+    nodes_table: str | None,
+    node: str,
+    order_by: str | None,
+    hashed: bool,
+) -> tuple[int, int]:
+    """1. Encode: `_cc_nodes(node, id[, priority])` and `_cc_edges(u, v)`, u < v; returns
+    the counts of nodes and edges.
+
+    ids are 64-bit hashes of the node, computed in the edge scan itself (no sort, no join);
+    the component key is then its smallest node in (priority, node) order, taken per
+    component at the end. A hash collision (checked at the end, never assumed away) or
+    ids="rank" gives ranks in (priority, node) order instead: then the smallest id of a
+    component is its key.
+    """
+    if hashed:
+        return _encode_hashed(
+            con,
+            edges_table=edges_table,
+            a=a,
+            b=b,
+            nodes_table=nodes_table,
+            node=node,
+            order_by=order_by,
+        )
+    return _encode_ranked(
+        con,
+        edges_table=edges_table,
+        a=a,
+        b=b,
+        nodes_table=nodes_table,
+        node=node,
+        order_by=order_by,
+    )
+
+
+def _all_nodes_sql(
+    *, edges_table: str, a: str, b: str, nodes_table: str | None, node: str, order_by: str | None
+) -> str:
+    """Every node occurrence with its priority (NULL from the edges), duplicates and all."""
     if nodes_table is None:
-        all_nodes = f"""
+        return f"""
             select {a} as node, null as priority from {edges_table} where {a} is not null
             union all
             select {b}, null from {edges_table} where {b} is not null"""
-    else:
-        all_nodes = f"""
+    return f"""
             select {node} as node, {order_by or "null"} as priority from {nodes_table}
             where {node} is not null
             union all
             select {a}, null from {edges_table} where {a} is not null
             union all
             select {b}, null from {edges_table} where {b} is not null"""
-    has_priority = nodes_table is not None and order_by is not None
-    if hashed:
-        id_type = "ubigint"
-        if has_priority:
-            n_nodes = _scalar(
-                con,
-                f"""
-                create or replace temp table _cc_nodes as
-                with all_nodes as ({all_nodes}
-                )
-                select node, {_HASH}(node) as id, min(priority) as priority
-                from all_nodes group by node
-                """,
-            )
-        else:
-            n_nodes = _scalar(
-                con,
-                f"""
-                create or replace temp table _cc_nodes as
-                with distinct_nodes as (
-                    select {a} as node from {edges_table} where {a} is not null
-                    union
-                    select {b} from {edges_table} where {b} is not null
-                    {f"union select {node} from {nodes_table}" if nodes_table else ""}
-                )
-                select node, {_HASH}(node) as id from distinct_nodes
-                """,
-            )
-        n_edges = _scalar(
-            con,
-            f"""
-            create or replace temp table _cc_edges as
-            select distinct least(ha, hb) as u, greatest(ha, hb) as v
-            from (
-                select {_HASH}({a}) as ha, {_HASH}({b}) as hb from {edges_table}
-                where {a} is not null and {b} is not null
-            )
-            where ha <> hb
-            """,
+
+
+def _encode_hashed(
+    con: Any,
+    *,
+    edges_table: str,
+    a: str,
+    b: str,
+    nodes_table: str | None,
+    node: str,
+    order_by: str | None,
+) -> tuple[int, int]:
+    """1. with ids = 64-bit hashes of the nodes (`_HASH`), edges encoded in their own scan."""
+    if nodes_table is not None and order_by is not None:
+        all_nodes = _all_nodes_sql(
+            edges_table=edges_table,
+            a=a,
+            b=b,
+            nodes_table=nodes_table,
+            node=node,
+            order_by=order_by,
         )
-    else:
-        id_type = "integer"
         n_nodes = _scalar(
             con,
             f"""
             create or replace temp table _cc_nodes as
             with all_nodes as ({all_nodes}
-            ),
-            distinct_nodes as (
-                select node, min(priority) as priority from all_nodes group by node
             )
-            select
-                node,
-                cast(row_number() over (order by priority asc nulls last, node) - 1 as integer)
-                    as id
-            from distinct_nodes
+            select node, {_HASH}(node) as id, min(priority) as priority
+            from all_nodes group by node
             """,
         )
-        n_edges = _scalar(
+    else:
+        n_nodes = _scalar(
             con,
             f"""
-            create or replace temp table _cc_edges as
-            select distinct least(na.id, nb.id) as u, greatest(na.id, nb.id) as v
-            from {edges_table} as e
-            join _cc_nodes as na on e.{a} = na.node
-            join _cc_nodes as nb on e.{b} = nb.node
-            where na.id <> nb.id
+            create or replace temp table _cc_nodes as
+            with distinct_nodes as (
+                select {a} as node from {edges_table} where {a} is not null
+                union
+                select {b} from {edges_table} where {b} is not null
+                {f"union select {node} from {nodes_table}" if nodes_table else ""}
+            )
+            select node, {_HASH}(node) as id from distinct_nodes
             """,
         )
-    clock.lap("encode")
+    n_edges = _scalar(
+        con,
+        f"""
+        create or replace temp table _cc_edges as
+        select distinct least(ha, hb) as u, greatest(ha, hb) as v
+        from (
+            select {_HASH}({a}) as ha, {_HASH}({b}) as hb from {edges_table}
+            where {a} is not null and {b} is not null
+        )
+        where ha <> hb
+        """,
+    )
+    return n_nodes, n_edges
 
-    # 2. Contract until no edge is left between two different roots.
+
+def _encode_ranked(
+    con: Any,
+    *,
+    edges_table: str,
+    a: str,
+    b: str,
+    nodes_table: str | None,
+    node: str,
+    order_by: str | None,
+) -> tuple[int, int]:
+    """1. with ids = ranks in (priority, node) order, edges encoded by joining the nodes."""
+    all_nodes = _all_nodes_sql(
+        edges_table=edges_table, a=a, b=b, nodes_table=nodes_table, node=node, order_by=order_by
+    )
+    n_nodes = _scalar(
+        con,
+        f"""
+        create or replace temp table _cc_nodes as
+        with all_nodes as ({all_nodes}
+        ),
+        distinct_nodes as (
+            select node, min(priority) as priority from all_nodes group by node
+        )
+        select
+            node,
+            cast(row_number() over (order by priority asc nulls last, node) - 1 as integer)
+                as id
+        from distinct_nodes
+        """,
+    )
+    n_edges = _scalar(
+        con,
+        f"""
+        create or replace temp table _cc_edges as
+        select distinct least(na.id, nb.id) as u, greatest(na.id, nb.id) as v
+        from {edges_table} as e
+        join _cc_nodes as na on e.{a} = na.node
+        join _cc_nodes as nb on e.{b} = nb.node
+        where na.id <> nb.id
+        """,
+    )
+    return n_nodes, n_edges
+
+
+def _contract(con: Any, n_edges: int, max_rounds: int) -> _Contraction:
+    """2. Contract `_cc_edges`, round by round, until no edge is left between two
+    different roots; each pass records its parents in `_cc_parent_<pass>`."""
     rounds, passes, jumps, per_pass = 0, 0, 0, []
     remaining, work = n_edges, "_cc_edges"
     while remaining > 0:
@@ -403,30 +536,41 @@ def _stitch(
             per_pass.append(remaining)
             _hook(con, work, hops)
             jumps += _jump(con, "_cc_p", max_rounds)
-            remaining = _scalar(
-                con,
-                f"""
-                create or replace temp table _cc_work_next as
-                with mapped as (
-                    select coalesce(pu.p, w.u) as pu, coalesce(pv.p, w.v) as pv
-                    from {work} as w
-                    left join _cc_p as pu on w.u = pu.x
-                    left join _cc_p as pv on w.v = pv.x
-                )
-                select distinct least(pu, pv) as u, greatest(pu, pv) as v
-                from mapped
-                where pu <> pv
-                """,
-            )
+            remaining = _rewrite_work_to_roots(con, work)
             if work != "_cc_edges":
                 _drop(con, work)
             con.execute("alter table _cc_work_next rename to _cc_work")
             work = "_cc_work"
             con.execute(f"alter table _cc_p rename to _cc_parent_{passes}")
-    clock.lap("rounds")
+    return _Contraction(rounds, passes, jumps, tuple(per_pass))
 
-    # 3. Resolve, last pass first: a parent recorded in pass r was a root in pass r and
-    # got its own root (if any) in a later pass, already resolved. One join per pass.
+
+def _rewrite_work_to_roots(con: Any, work: str) -> int:
+    """`_cc_work_next`: W' = distinct (p(u), p(v)), p(u) <> p(v), after a pass hooked the
+    nodes of `work` (`_cc_p`); returns its edge count."""
+    return _scalar(
+        con,
+        f"""
+        create or replace temp table _cc_work_next as
+        with mapped as (
+            select coalesce(pu.p, w.u) as pu, coalesce(pv.p, w.v) as pv
+            from {work} as w
+            left join _cc_p as pu on w.u = pu.x
+            left join _cc_p as pv on w.v = pv.x
+        )
+        select distinct least(pu, pv) as u, greatest(pu, pv) as v
+        from mapped
+        where pu <> pv
+        """,
+    )
+
+
+def _resolve_roots(con: Any, passes: int, id_type: str) -> int:
+    """3. `_cc_root(x, p)`: every non-root node and its root; returns its row count.
+
+    Last pass first: a parent recorded in pass r was a root in pass r and got its own root
+    (if any) in a later pass, already resolved. One join per pass.
+    """
     con.execute(f"create or replace temp table _cc_root (x {id_type}, p {id_type})")
     n_root = 0
     for r in range(passes, 0, -1):
@@ -439,12 +583,14 @@ def _stitch(
             """,
         )
         _drop(con, f"_cc_parent_{r}")
-    clock.lap("resolve")
+    return n_root
 
-    # 4. Fixed-point check, on the integer labels (label(x) = root of x, x itself if none):
-    #    no edge joins two different labels, so one more round of min-label propagation
-    #    would change nothing. (That every label is the smallest id it labels, so the
-    #    component's minimum, is checked in 5. on the per-component aggregate.)
+
+def _check_fixed_point(con: Any) -> None:
+    """4. Fixed-point check, on the integer labels (label(x) = root of x, x itself if none):
+    no edge joins two different labels, so one more round of min-label propagation would
+    change nothing. (That every label is the smallest id it labels, so the component's
+    minimum, is checked in 5. on the per-component aggregate.)"""
     bad_edges = _scalar(
         con,
         """
@@ -456,39 +602,32 @@ def _stitch(
     )
     if bad_edges:
         raise NotConvergedError(f"fixed-point check failed: {bad_edges} edges across labels")
-    clock.lap("check")
 
-    # 5. Write. The key of a component (hashes: its smallest node in (priority, node)
-    # order, missing priorities last; ranks: the node of its smallest id) as a window
-    # aggregate over the labelled nodes — one pass, no join back (the rows come out
-    # grouped by component). Then, per component of the written table: its smallest id
-    # (must be its label) and the count of components (with distinct ids, nodes =
-    # non-root nodes + components: else two nodes share a hash).
-    labelled = """
-        select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id{priority}
-        from _cc_nodes as n left join _cc_root as r on n.id = r.x"""
-    if not with_key:
-        select = labelled.format(priority="")
-    elif hashed:
-        key, priority = "min(node)", ""
-        if has_priority:
-            key = "arg_min(node, {'missing': priority is null, 'priority': priority, 'node': node})"
-            priority = ", n.priority"
-        select = f"""
-            select node, node_id, component_id,
-                {key} over (partition by component_id) as component_node
-            from ({labelled.format(priority=priority)}) as labelled"""
-    else:
-        select = """
-            select
-                n.node,
-                n.id as node_id,
-                coalesce(r.p, n.id) as component_id,
-                coalesce(roots.node, n.node) as component_node
-            from _cc_nodes as n
-            left join _cc_root as r on n.id = r.x
-            left join _cc_nodes as roots on r.p = roots.id"""
-    _write_table(con, out_table, select, temporary=temporary)
+
+def _write_components(
+    con: Any,
+    out_table: str,
+    *,
+    n_nodes: int,
+    n_root: int,
+    hashed: bool,
+    has_priority: bool,
+    with_key: bool,
+    temporary: bool,
+) -> int | None:
+    """5. Write `out_table` and check it; returns the count of components, or None (nothing
+    written) when two nodes share a hash.
+
+    Per component of the written table: its smallest id (must be its label) and the count
+    of components (with distinct ids, nodes = non-root nodes + components: else two nodes
+    share a hash).
+    """
+    _write_table(
+        con,
+        out_table,
+        _labelled_nodes_sql(hashed=hashed, has_priority=has_priority, with_key=with_key),
+        temporary=temporary,
+    )
     n_components, bad_labels = con.execute(
         f"""
         select count(*), count(*) filter (where smallest <> component_id)
@@ -500,25 +639,45 @@ def _stitch(
     ).fetchall()[0]
     if hashed and n_nodes != n_root + n_components:
         _drop(con, out_table)
-        return None  # two nodes share a hash: ranks instead
+        return None
     if bad_labels:
         _drop(con, out_table)
         raise NotConvergedError(
             f"fixed-point check failed: {bad_labels} labels not their component's minimum"
         )
-    clock.lap("write")
-    return ComponentStats(
-        nodes=n_nodes,
-        edges=n_edges,
-        components=n_components,
-        rounds=rounds,
-        jumps=jumps,
-        converged=True,
-        seconds=clock.total(),
-        edges_per_round=tuple(per_pass),
-        phase_seconds=clock.seconds,
-        ids="hash" if hashed else "rank",
-    )
+    return n_components
+
+
+def _labelled_nodes_sql(*, hashed: bool, has_priority: bool, with_key: bool) -> str:
+    """The select that writes the components: every node with its label and key.
+
+    The key of a component (hashes: its smallest node in (priority, node) order, missing
+    priorities last; ranks: the node of its smallest id) as a window aggregate over the
+    labelled nodes — one pass, no join back (the rows come out grouped by component).
+    """
+    labelled = """
+        select n.node, n.id as node_id, coalesce(r.p, n.id) as component_id{priority}
+        from _cc_nodes as n left join _cc_root as r on n.id = r.x"""
+    if not with_key:
+        return labelled.format(priority="")
+    if hashed:
+        key, priority = "min(node)", ""
+        if has_priority:
+            key = "arg_min(node, {'missing': priority is null, 'priority': priority, 'node': node})"
+            priority = ", n.priority"
+        return f"""
+            select node, node_id, component_id,
+                {key} over (partition by component_id) as component_node
+            from ({labelled.format(priority=priority)}) as labelled"""
+    return """
+            select
+                n.node,
+                n.id as node_id,
+                coalesce(r.p, n.id) as component_id,
+                coalesce(roots.node, n.node) as component_node
+            from _cc_nodes as n
+            left join _cc_root as r on n.id = r.x
+            left join _cc_nodes as roots on r.p = roots.id"""
 
 
 class IncrementalNotApplicable(RuntimeError):
@@ -539,6 +698,21 @@ class IncrementalStats:
     seconds: float
     stitch: ComponentStats | None  # the stitching of the touched part (None: nothing touched)
     phase_seconds: dict[str, float] = field(default_factory=dict)
+
+
+# The working tables of `restitch_incremental`, dropped whatever happens.
+_RI_TABLES = (
+    *("_ri_ends", "_ri_edges", "_ri_touched", "_ri_members", "_ri_sub_edges"),
+    *("_ri_priorities", "_ri_sub_nodes", "_ri_sub_out", "_ri_changes"),
+)
+
+
+class _Changes(NamedTuple):
+    """Step 4 of `restitch_incremental`: what `_ri_changes` holds."""
+
+    rows: int  # new nodes + members whose component id or key moved
+    retired_keys: int
+    components: int  # components of the re-stitched part
 
 
 def restitch_incremental(
@@ -602,6 +776,10 @@ def restitch_incremental(
     Raises IncrementalNotApplicable (nothing written) when the previous table was not
     stitched with hashed ids or a new node's hash collides with another node's: a full
     `connected_components` run handles both (it falls back to ranks).
+
+    Steps: `_match_increment_nodes` (1.), `_find_touched_components` (2.),
+    `_collect_touched_subgraph` and `_stitch_touched_subgraph` (3.), `_collect_changes`
+    and `_apply_changes` (4.).
     """
     clock = PhaseClock()
 
@@ -614,259 +792,343 @@ def restitch_incremental(
     has_priority = nodes_table is not None and order_by is not None
     if nodes_table is not None:
         nodes_table = _ident(nodes_table)
-    columns = [row[0] for row in con.execute(f"describe {previous}").fetchall()]
-    if columns[:4] != ["node", "node_id", "component_id", "component_node"]:
-        raise ValueError(
-            f"{previous} is not a connected_components output with the key: columns {columns}"
-        )
-    in_place = out_table == previous
+    _check_previous_columns(con, previous)
     try:
-        # The previous ids must be hashes: a few rows tell (ranks are 0, 1, 2, ...).
-        if _scalar(
+        _check_previous_ids_hashed(con, previous)
+        new_nodes = _match_increment_nodes(
             con,
-            f"""
-            select count(*) from (select node, node_id from {previous} limit 100)
-            where node_id is distinct from {_HASH}(node)
-            """,
-        ):
-            raise IncrementalNotApplicable(f"{previous} was not stitched with hashed ids")
-
-        # 1. The increment's nodes, matched to the previous table on their hash (an integer
-        # join); a match with another text is a collision.
-        candidates = [
-            f"select {a} as node from {new_edges} where {a} is not null",
-            f"select {b} from {new_edges} where {b} is not null",
-        ]
-        if new_nodes_table is not None:
-            candidates.append(f"select {node} from {_ident(new_nodes_table)}")
-        elif nodes_table is not None:
-            candidates.append(
-                f"""
-                select n.{node} from {nodes_table} as n
-                where n.{node} is not null
-                    and not exists (
-                        select 1 from {previous} as p
-                        where p.node_id = {_HASH}(n.{node}) and p.node = n.{node}
-                    )
-                """
-            )
-        con.execute(
-            f"""
-            create or replace temp table _ri_ends as
-            with ends as (
-                select distinct node from ({" union all ".join(candidates)}) where node is not null
-            )
-            select
-                ends.node,
-                {_HASH}(ends.node) as id,
-                p.node is not null as known,
-                p.node is not null and p.node <> ends.node as collides,
-                p.component_id
-            from ends left join {previous} as p on p.node_id = {_HASH}(ends.node)
-            """
+            previous=previous,
+            new_edges=new_edges,
+            a=a,
+            b=b,
+            node=node,
+            nodes_table=nodes_table,
+            new_nodes_table=new_nodes_table,
         )
-        collisions, new_nodes, new_ids = con.execute(
-            """
-            select count(*) filter (where collides),
-                count(*) filter (where not known),
-                count(distinct id) filter (where not known)
-            from _ri_ends
-            """
-        ).fetchall()[0]
-        if collisions or new_ids != new_nodes:
-            raise IncrementalNotApplicable("a new node's hash collides with another node's")
-
-        # 2. Touched components: those a new edge joins to anything else (another
-        # component or a new node), and those of the re-keyed nodes. An edge inside one
-        # previous component changes nothing.
-        con.execute(
-            f"""
-            create or replace temp table _ri_edges as
-            -- one end, then the other: joined in one go, DuckDB may pair _ri_ends with
-            -- itself first (a cross product: 160M rows for 12,645 ends, measured)
-            with one_end as materialized (
-                select e.{a} as node_a, e.{b} as node_b, ea.component_id as ca
-                from {new_edges} as e
-                join _ri_ends as ea on e.{a} = ea.node
-                where e.{a} <> e.{b}
-            )
-            select one_end.node_a, one_end.node_b, one_end.ca, eb.component_id as cb
-            from one_end
-            join _ri_ends as eb on one_end.node_b = eb.node
-            where one_end.ca is null or eb.component_id is null or one_end.ca <> eb.component_id
-            """
-        )
-        n_new_edges = _scalar(con, f"select count(*) from {new_edges}")
-        rekeyed = ""
-        if touched_nodes_table is not None:
-            rekeyed = f"""
-                union
-                select p.component_id from {_ident(touched_nodes_table)} as t
-                join {previous} as p on p.node_id = {_HASH}(t.{node}) and p.node = t.{node}
-                """
-        touched = _scalar(
+        n_new_edges, touched = _find_touched_components(
             con,
-            f"""
-            create or replace temp table _ri_touched as
-            select ca as component_id from _ri_edges where ca is not null
-            union
-            select cb from _ri_edges where cb is not null
-            {rekeyed}
-            """,
+            previous=previous,
+            new_edges=new_edges,
+            a=a,
+            b=b,
+            node=node,
+            touched_nodes_table=touched_nodes_table,
         )
         clock.lap("match")
-
-        # 3. Re-stitch the touched part: the members of the touched components (a star to
-        # their previous key stands in for their old edges), the new nodes, the new edges
-        # between them — with `connected_components` itself, so keys and ids are what a
-        # full run gives.
-        con.execute(
-            f"""
-            create or replace temp table _ri_members as
-            select p.node, p.node_id, p.component_id, p.component_node
-            from {previous} as p
-            where p.component_id in (select component_id from _ri_touched)
-            """
+        _collect_touched_subgraph(
+            con, previous=previous, nodes_table=nodes_table, node=node, order_by=order_by
         )
-        if _scalar(con, f"select count(*) from _ri_members where node_id <> {_HASH}(node)"):
-            raise IncrementalNotApplicable(f"{previous} was not stitched with hashed ids")
-        con.execute(
-            """
-            create or replace temp table _ri_sub_edges as
-            select node_a, node_b from _ri_edges
-            union all
-            select node, component_node from _ri_members
-            """
-        )
-        priority = "null"
-        if has_priority:
-            priority = "prio.priority"
-            con.execute(
-                f"""
-                create or replace temp table _ri_priorities as
-                select {node} as node, min({order_by}) as priority
-                from {nodes_table}
-                where {node} in (
-                    select node from _ri_members
-                    union all
-                    select node from _ri_ends where not known
-                )
-                group by {node}
-                """
-            )
-        con.execute(
-            f"""
-            create or replace temp table _ri_sub_nodes as
-            with sub as (
-                select node from _ri_members
-                union all
-                select node from _ri_ends where not known
-            )
-            select sub.node, {priority} as priority
-            from sub {"left join _ri_priorities as prio using (node)" if has_priority else ""}
-            """
-        )
-        stitch = None
-        if _scalar(con, "select count(*) from _ri_sub_nodes"):
-            stitch = connected_components(
-                con,
-                "_ri_sub_edges",
-                "_ri_sub_out",
-                nodes_table="_ri_sub_nodes",
-                node="node",
-                order_by="priority" if has_priority else None,
-                temporary=True,
-                max_rounds=max_rounds,
-            )
-            if stitch.ids != "hash":
-                raise IncrementalNotApplicable("two nodes share a hash: a full run uses ranks")
-        else:
-            con.execute(
-                """
-                create or replace temp table _ri_sub_out as
-                select node, node_id, component_id, component_node from _ri_members
-                """
-            )
+        stitch = _stitch_touched_subgraph(con, has_priority=has_priority, max_rounds=max_rounds)
         clock.lap("stitch")
-
-        # 4. The changes: new nodes, and members whose component id or key moved.
-        changed = _scalar(
+        changes = _collect_changes(con)
+        _apply_changes(
             con,
-            """
-            create or replace temp table _ri_changes as
-            select
-                s.node, s.node_id, s.component_id, s.component_node,
-                m.component_id as previous_component_id,
-                m.component_node as previous_component_node
-            from _ri_sub_out as s
-            left join _ri_members as m on s.node_id = m.node_id
-            where m.node_id is null
-                or m.component_id <> s.component_id
-                or m.component_node <> s.component_node
-            """,
+            previous=previous,
+            out_table=out_table,
+            changes_table=changes_table,
+            temporary=temporary,
         )
-        retired = _scalar(
-            con,
-            """
-            select count(*) from (
-                select distinct component_node from _ri_members
-                except
-                select component_node from _ri_sub_out
-            )
-            """,
-        )
-        components = _scalar(con, "select count(distinct component_id) from _ri_sub_out")
-        if in_place:
-            con.execute(
-                f"""
-                delete from {previous}
-                where node_id in (
-                    select node_id from _ri_changes where previous_component_id is not null
-                )
-                """
-            )
-            con.execute(
-                f"""
-                insert into {previous}
-                select node, node_id, component_id, component_node from _ri_changes
-                """
-            )
-        else:
-            _write_table(
-                con,
-                out_table,
-                f"""
-                select p.node, p.node_id, p.component_id, p.component_node
-                from {previous} as p
-                where p.node_id not in (
-                    select node_id from _ri_changes where previous_component_id is not null
-                )
-                union all
-                select node, node_id, component_id, component_node from _ri_changes
-                """,
-                temporary=temporary,
-            )
-        if changes_table is not None:
-            _write_table(
-                con, _ident(changes_table), "select * from _ri_changes", temporary=temporary
-            )
         nodes = _scalar(con, f"select count(*) from {out_table}")
         clock.lap("write")
     finally:
-        _drop(
-            con,
-            *("_ri_ends", "_ri_edges", "_ri_touched", "_ri_members", "_ri_sub_edges"),
-            *("_ri_priorities", "_ri_sub_nodes", "_ri_sub_out", "_ri_changes"),
-        )
+        _drop(con, *_RI_TABLES)
     return IncrementalStats(
         new_edges=n_new_edges,
         new_nodes=new_nodes,
         touched_components=touched,
-        retired_keys=retired,
-        components=components,
-        changed_rows=changed,
+        retired_keys=changes.retired_keys,
+        components=changes.components,
+        changed_rows=changes.rows,
         nodes=nodes,
         seconds=clock.total(),
         stitch=stitch,
         phase_seconds=clock.seconds,
     )
+
+
+def _check_previous_columns(con: Any, previous: str) -> None:
+    """The previous table must be a `connected_components` output with the key."""
+    columns = [row[0] for row in con.execute(f"describe {previous}").fetchall()]
+    if columns[:4] != ["node", "node_id", "component_id", "component_node"]:
+        raise ValueError(
+            f"{previous} is not a connected_components output with the key: columns {columns}"
+        )
+
+
+def _check_previous_ids_hashed(con: Any, previous: str) -> None:
+    """The previous ids must be hashes: a few rows tell (ranks are 0, 1, 2, ...)."""
+    if _scalar(
+        con,
+        f"""
+        select count(*) from (select node, node_id from {previous} limit 100)
+        where node_id is distinct from {_HASH}(node)
+        """,
+    ):
+        raise IncrementalNotApplicable(f"{previous} was not stitched with hashed ids")
+
+
+def _match_increment_nodes(
+    con: Any,
+    *,
+    previous: str,
+    new_edges: str,
+    a: str,
+    b: str,
+    node: str,
+    nodes_table: str | None,
+    new_nodes_table: str | None,
+) -> int:
+    """1. `_ri_ends(node, id, known, collides, component_id)`: the increment's nodes,
+    matched to the previous table on their hash (an integer join); a match with another
+    text is a collision. Returns the count of new nodes."""
+    candidates = [
+        f"select {a} as node from {new_edges} where {a} is not null",
+        f"select {b} from {new_edges} where {b} is not null",
+    ]
+    if new_nodes_table is not None:
+        candidates.append(f"select {node} from {_ident(new_nodes_table)}")
+    elif nodes_table is not None:
+        candidates.append(
+            f"""
+            select n.{node} from {nodes_table} as n
+            where n.{node} is not null
+                and not exists (
+                    select 1 from {previous} as p
+                    where p.node_id = {_HASH}(n.{node}) and p.node = n.{node}
+                )
+            """
+        )
+    con.execute(
+        f"""
+        create or replace temp table _ri_ends as
+        with ends as (
+            select distinct node from ({" union all ".join(candidates)}) where node is not null
+        )
+        select
+            ends.node,
+            {_HASH}(ends.node) as id,
+            p.node is not null as known,
+            p.node is not null and p.node <> ends.node as collides,
+            p.component_id
+        from ends left join {previous} as p on p.node_id = {_HASH}(ends.node)
+        """
+    )
+    collisions, new_nodes, new_ids = con.execute(
+        """
+        select count(*) filter (where collides),
+            count(*) filter (where not known),
+            count(distinct id) filter (where not known)
+        from _ri_ends
+        """
+    ).fetchall()[0]
+    if collisions or new_ids != new_nodes:
+        raise IncrementalNotApplicable("a new node's hash collides with another node's")
+    return new_nodes
+
+
+def _find_touched_components(
+    con: Any,
+    *,
+    previous: str,
+    new_edges: str,
+    a: str,
+    b: str,
+    node: str,
+    touched_nodes_table: str | None,
+) -> tuple[int, int]:
+    """2. `_ri_edges` (the new edges that join anything) and `_ri_touched(component_id)`:
+    the components a new edge joins to anything else (another component or a new node),
+    and those of the re-keyed nodes. An edge inside one previous component changes
+    nothing. Returns the count of new edges and of touched components."""
+    con.execute(
+        f"""
+        create or replace temp table _ri_edges as
+        -- one end, then the other: joined in one go, DuckDB may pair _ri_ends with
+        -- itself first (a cross product: 160M rows for 12,645 ends, measured)
+        with one_end as materialized (
+            select e.{a} as node_a, e.{b} as node_b, ea.component_id as ca
+            from {new_edges} as e
+            join _ri_ends as ea on e.{a} = ea.node
+            where e.{a} <> e.{b}
+        )
+        select one_end.node_a, one_end.node_b, one_end.ca, eb.component_id as cb
+        from one_end
+        join _ri_ends as eb on one_end.node_b = eb.node
+        where one_end.ca is null or eb.component_id is null or one_end.ca <> eb.component_id
+        """
+    )
+    n_new_edges = _scalar(con, f"select count(*) from {new_edges}")
+    rekeyed = ""
+    if touched_nodes_table is not None:
+        rekeyed = f"""
+            union
+            select p.component_id from {_ident(touched_nodes_table)} as t
+            join {previous} as p on p.node_id = {_HASH}(t.{node}) and p.node = t.{node}
+            """
+    touched = _scalar(
+        con,
+        f"""
+        create or replace temp table _ri_touched as
+        select ca as component_id from _ri_edges where ca is not null
+        union
+        select cb from _ri_edges where cb is not null
+        {rekeyed}
+        """,
+    )
+    return n_new_edges, touched
+
+
+def _collect_touched_subgraph(
+    con: Any, *, previous: str, nodes_table: str | None, node: str, order_by: str | None
+) -> None:
+    """3a. The part to re-stitch: `_ri_members` (the members of the touched components),
+    `_ri_sub_edges` (the new edges between them and the new nodes, plus a star from each
+    member to its previous key, standing in for its old edges) and
+    `_ri_sub_nodes(node, priority)` (members and new nodes)."""
+    has_priority = nodes_table is not None and order_by is not None
+    con.execute(
+        f"""
+        create or replace temp table _ri_members as
+        select p.node, p.node_id, p.component_id, p.component_node
+        from {previous} as p
+        where p.component_id in (select component_id from _ri_touched)
+        """
+    )
+    if _scalar(con, f"select count(*) from _ri_members where node_id <> {_HASH}(node)"):
+        raise IncrementalNotApplicable(f"{previous} was not stitched with hashed ids")
+    con.execute(
+        """
+        create or replace temp table _ri_sub_edges as
+        select node_a, node_b from _ri_edges
+        union all
+        select node, component_node from _ri_members
+        """
+    )
+    priority = "null"
+    if has_priority:
+        priority = "prio.priority"
+        con.execute(
+            f"""
+            create or replace temp table _ri_priorities as
+            select {node} as node, min({order_by}) as priority
+            from {nodes_table}
+            where {node} in (
+                select node from _ri_members
+                union all
+                select node from _ri_ends where not known
+            )
+            group by {node}
+            """
+        )
+    con.execute(
+        f"""
+        create or replace temp table _ri_sub_nodes as
+        with sub as (
+            select node from _ri_members
+            union all
+            select node from _ri_ends where not known
+        )
+        select sub.node, {priority} as priority
+        from sub {"left join _ri_priorities as prio using (node)" if has_priority else ""}
+        """
+    )
+
+
+def _stitch_touched_subgraph(
+    con: Any, *, has_priority: bool, max_rounds: int
+) -> ComponentStats | None:
+    """3b. `_ri_sub_out`: the touched part stitched with `connected_components` itself, so
+    keys and ids are what a full run gives (the members as they were when there is
+    nothing to stitch: None)."""
+    if not _scalar(con, "select count(*) from _ri_sub_nodes"):
+        con.execute(
+            """
+            create or replace temp table _ri_sub_out as
+            select node, node_id, component_id, component_node from _ri_members
+            """
+        )
+        return None
+    stitch = connected_components(
+        con,
+        "_ri_sub_edges",
+        "_ri_sub_out",
+        nodes_table="_ri_sub_nodes",
+        node="node",
+        order_by="priority" if has_priority else None,
+        temporary=True,
+        max_rounds=max_rounds,
+    )
+    if stitch.ids != "hash":
+        raise IncrementalNotApplicable("two nodes share a hash: a full run uses ranks")
+    return stitch
+
+
+def _collect_changes(con: Any) -> _Changes:
+    """4a. `_ri_changes`: new nodes, and members whose component id or key moved, with
+    their previous component id and key."""
+    changed = _scalar(
+        con,
+        """
+        create or replace temp table _ri_changes as
+        select
+            s.node, s.node_id, s.component_id, s.component_node,
+            m.component_id as previous_component_id,
+            m.component_node as previous_component_node
+        from _ri_sub_out as s
+        left join _ri_members as m on s.node_id = m.node_id
+        where m.node_id is null
+            or m.component_id <> s.component_id
+            or m.component_node <> s.component_node
+        """,
+    )
+    retired = _scalar(
+        con,
+        """
+        select count(*) from (
+            select distinct component_node from _ri_members
+            except
+            select component_node from _ri_sub_out
+        )
+        """,
+    )
+    components = _scalar(con, "select count(distinct component_id) from _ri_sub_out")
+    return _Changes(changed, retired, components)
+
+
+def _apply_changes(
+    con: Any, *, previous: str, out_table: str, changes_table: str | None, temporary: bool
+) -> None:
+    """4b. Write the changes: in place (delete and insert the changed rows) when
+    `out_table` is `previous`, else a copy of `previous` with them; and `changes_table`."""
+    if out_table == previous:
+        con.execute(
+            f"""
+            delete from {previous}
+            where node_id in (
+                select node_id from _ri_changes where previous_component_id is not null
+            )
+            """
+        )
+        con.execute(
+            f"""
+            insert into {previous}
+            select node, node_id, component_id, component_node from _ri_changes
+            """
+        )
+    else:
+        _write_table(
+            con,
+            out_table,
+            f"""
+            select p.node, p.node_id, p.component_id, p.component_node
+            from {previous} as p
+            where p.node_id not in (
+                select node_id from _ri_changes where previous_component_id is not null
+            )
+            union all
+            select node, node_id, component_id, component_node from _ri_changes
+            """,
+            temporary=temporary,
+        )
+    if changes_table is not None:
+        _write_table(con, _ident(changes_table), "select * from _ri_changes", temporary=temporary)

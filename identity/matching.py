@@ -22,7 +22,7 @@ Who does what:
   logging quiet (no record values are ever logged), and writes the edges with readable
   reasons derived from Splink's gamma (comparison level) columns.
 - **Clustering** is not Splink's: the edges go to `connected_components`
-  (orchestration/identity/components.py), the same code the nightly stitcher runs.
+  (identity/components.py), the same code the nightly stitcher runs.
 
 Everything runs on the DuckDB connection it is given (in dbt: the Python model's
 `session`). The result is identical run to run, to the last bit: u-sampling has a fixed
@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from orchestration.identity.phases import PhaseClock
+from .phases import PhaseClock
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 

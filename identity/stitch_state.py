@@ -40,7 +40,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.identity.components import (
+from .components import (
     ComponentStats,
     IncrementalNotApplicable,
     IncrementalStats,

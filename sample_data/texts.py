@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 
 THEMES = ("billing", "delivery", "bug", "login", "refund", "product_quality", "account")
-LANGS = ("en", "pt", "es", "it")
 
 TICKET_SUBJECTS: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
@@ -409,12 +408,6 @@ SOCIAL_TEXTS = {
             "@lumina l'app si è bloccata di nuovo al pagamento",
         ),
     },
-}
-BAD_QUOTE_TEXT = {
-    "en": 'Item arrived "almost" new',
-    "pt": 'Produto chegou "quase" novo',
-    "es": 'El producto llegó "casi" nuevo',
-    "it": 'Prodotto arrivato "quasi" nuovo',
 }
 
 

@@ -71,10 +71,6 @@ class Spec:
             out.append("invalid_number")
         return tuple(out)
 
-    def all_kinds(self) -> tuple[str, ...]:
-        base = self.applicable()
-        return ("csv_unterminated_quote", *base) if self.fmt == "csv" else base
-
 
 CUSTOMER_REF = ("crm_id", "user_id", "email")
 SUBJECT = ("anonymous_id", "user_id", "email", "phone", "crm_id")

@@ -305,7 +305,6 @@ def _make_person(
     kind: str,
     pools: dict[str, LocalePool],
     rng: random.Random,
-    config: GeneratorConfig,
 ) -> Person:
     locale = rng.choices(LOCALES, weights=LOCALE_WEIGHTS)[0]
     country = _weighted(rng, COUNTRIES[locale])
@@ -383,7 +382,7 @@ def build_population(config: GeneratorConfig) -> Population:
     total = config.customers + config.visitors
     for idx in range(1, total + 1):
         kind = "customer" if idx <= config.customers else "visitor"
-        p = _make_person(idx, kind, pools, rng, config)
+        p = _make_person(idx, kind, pools, rng)
         pool = pools[p.locale]
         if kind == "customer":
             p.b2b = rng.random() < 0.3

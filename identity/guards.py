@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from orchestration.identity.components import _drop, connected_components
+from .components import _drop, connected_components
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,14 @@ class GuardedStats:
     oversized_nodes: int
     converged: bool
     seconds: float
+
+
+# The working tables and views of `stitch_with_guards`, dropped at the end.
+_GUARD_VIEWS = ("_guard_pass", "_guard_edges")
+_GUARD_TABLES = (
+    *("_guard_plain", "_guard_resplit", "_guard_detached", "_guard_conflicts"),
+    *("_guard_split_nodes", "_guard_split_edges", "_guard_split_nodes_ordered"),
+)
 
 
 def stitch_with_guards(
@@ -68,6 +76,9 @@ def stitch_with_guards(
 
     Detaching only ever splits the cluster it happens in, so the passes after the first
     re-stitch only the clusters that hold a kept-apart pair (their nodes and edges).
+
+    Steps: `_plain_stitching`, `_isolate_clusters_to_split`, `_detach_until_kept_apart`,
+    `_record_conflicts`, `_write_guarded_clusters`.
     """
     started = time.perf_counter()
     con.execute(
@@ -77,6 +88,75 @@ def stitch_with_guards(
         where false
         """
     )
+    stitched_table, n_nodes, n_edges, converged = _plain_stitching(
+        con,
+        edges_table=edges_table,
+        nodes_table=nodes_table,
+        order_by=order_by,
+        stitched_table=stitched_table,
+        stitched_edges=stitched_edges,
+    )
+    # Clusters are told apart by their key (a node: unique across clusters, whichever run
+    # labelled them).
+    con.execute(
+        f"""
+        create or replace temporary view _guard_pass as
+        select node, component_node from {stitched_table}
+        """
+    )
+    _isolate_clusters_to_split(
+        con,
+        stitched_table=stitched_table,
+        keep_apart_table=keep_apart_table,
+        edges_table=edges_table,
+        nodes_table=nodes_table,
+    )
+    passes = _detach_until_kept_apart(
+        con,
+        stitched_table=stitched_table,
+        keep_apart_table=keep_apart_table,
+        order_by=order_by,
+        max_passes=max_passes,
+    )
+    _record_conflicts(con, keep_apart_table)
+    _write_guarded_clusters(con, out_table, max_cluster_size)
+    oversized_clusters, oversized_nodes = con.execute(
+        f"""
+        select count(distinct guard_detail), count(*)
+        from {out_table} where guard = 'oversized_cluster'
+        """
+    ).fetchone()
+    detached = con.execute("select count(distinct node) from _guard_detached").fetchone()[0]
+    conflicts = con.execute("select count(*) from _guard_conflicts").fetchone()[0]
+    components = con.execute(f"select count(distinct component_key) from {out_table}").fetchone()[0]
+    for view in _GUARD_VIEWS:
+        con.execute(f"drop view if exists {view}")
+    _drop(con, *_GUARD_TABLES)
+    return GuardedStats(
+        nodes=n_nodes,
+        edges=n_edges,
+        components=components,
+        passes=passes,
+        detached=detached,
+        conflicts=conflicts,
+        oversized_clusters=oversized_clusters,
+        oversized_nodes=oversized_nodes,
+        converged=converged,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _plain_stitching(
+    con: Any,
+    *,
+    edges_table: str,
+    nodes_table: str,
+    order_by: str,
+    stitched_table: str | None,
+    stitched_edges: int | None,
+) -> tuple[str, int, int, bool]:
+    """The first pass: the plain stitching given (`stitched_table`), or `_guard_plain`
+    stitched now. Returns the table, its counts of nodes and edges, and convergence."""
     if stitched_table is None:
         stats = connected_components(
             con,
@@ -89,30 +169,27 @@ def stitch_with_guards(
             order_by=order_by,
             temporary=True,
         )
-        stitched_table = "_guard_plain"
-        n_nodes, n_edges, converged = stats.nodes, stats.edges, stats.converged
-    else:
-        n_nodes = con.execute(f"select count(*) from {stitched_table}").fetchone()[0]
-        n_edges = stitched_edges
-        if n_edges is None:
-            n_edges = con.execute(
-                f"""
-                select count(distinct (least(identifier_key_a, identifier_key_b),
-                    greatest(identifier_key_a, identifier_key_b)))
-                from {edges_table} where identifier_key_a <> identifier_key_b
-                """
-            ).fetchone()[0]
-        converged = True  # the stitcher checked its fixed point when it wrote the table
-    # Clusters are told apart by their key (a node: unique across clusters, whichever run
-    # labelled them).
-    con.execute(
-        f"""
-        create or replace temporary view _guard_pass as
-        select node, component_node from {stitched_table}
-        """
-    )
-    passes = 1
-    # the clusters that hold a kept-apart pair: only they are stitched again
+        return "_guard_plain", stats.nodes, stats.edges, stats.converged
+    n_nodes = con.execute(f"select count(*) from {stitched_table}").fetchone()[0]
+    n_edges = stitched_edges
+    if n_edges is None:
+        n_edges = con.execute(
+            f"""
+            select count(distinct (least(identifier_key_a, identifier_key_b),
+                greatest(identifier_key_a, identifier_key_b)))
+            from {edges_table} where identifier_key_a <> identifier_key_b
+            """
+        ).fetchone()[0]
+    # the stitcher checked its fixed point when it wrote the table
+    return stitched_table, n_nodes, n_edges, True
+
+
+def _isolate_clusters_to_split(
+    con: Any, *, stitched_table: str, keep_apart_table: str, edges_table: str, nodes_table: str
+) -> None:
+    """The clusters that hold a kept-apart pair, the only ones stitched again:
+    `_guard_split_nodes`, `_guard_split_edges` (their edges) and
+    `_guard_split_nodes_ordered` (their rows of `nodes_table`)."""
     con.execute(
         f"""
         create or replace temporary table _guard_split_nodes as
@@ -141,59 +218,81 @@ def stitch_with_guards(
         semi join _guard_split_nodes as split on nodes.identifier_key = split.node
         """
     )
-    while True:
-        # kept-apart pairs still together whose b side is not detached yet
-        newly_detached = con.execute(
-            f"""
-            insert into _guard_detached
-            select distinct keep.identifier_key_b, keep.decision_id
-            from {keep_apart_table} as keep
-            inner join _guard_pass as a on keep.identifier_key_a = a.node
-            inner join _guard_pass as b on keep.identifier_key_b = b.node
-            where
-                a.component_node = b.component_node
-                and keep.identifier_key_b not in (select node from _guard_detached)
-            returning 1
-            """
-        ).fetchall()
-        if not newly_detached:
-            break
+
+
+def _detach_until_kept_apart(
+    con: Any, *, stitched_table: str, keep_apart_table: str, order_by: str, max_passes: int
+) -> int:
+    """Detach the b side of every kept-apart pair still in one cluster of `_guard_pass` and
+    stitch the split clusters again, until no pair shares a cluster; returns the passes."""
+    passes = 1
+    while _detach_kept_apart_pairs(con, keep_apart_table):
         if passes >= max_passes:
             raise RuntimeError(f"keep_apart decisions not honoured after {passes} passes")
         passes += 1
-        con.execute(
-            """
-            create or replace temporary view _guard_edges as
-            select identifier_key_a, identifier_key_b from _guard_split_edges as edges
-            where
-                edges.source = 'manual'
-                or not exists (
-                    select 1 from _guard_detached as detached
-                    where detached.node in (edges.identifier_key_a, edges.identifier_key_b)
-                )
-            """
-        )
-        connected_components(
-            con,
-            "_guard_edges",
-            "_guard_resplit",
-            node_a="identifier_key_a",
-            node_b="identifier_key_b",
-            nodes_table="_guard_split_nodes_ordered",
-            node="identifier_key",
-            order_by=order_by,
-            temporary=True,
-        )
-        con.execute(
-            f"""
-            create or replace temporary view _guard_pass as
-            select node, component_node from {stitched_table}
-            anti join _guard_split_nodes using (node)
-            union all
-            select node, component_node from _guard_resplit
-            """
-        )
+        _restitch_split_clusters(con, stitched_table=stitched_table, order_by=order_by)
+    return passes
 
+
+def _detach_kept_apart_pairs(con: Any, keep_apart_table: str) -> bool:
+    """Add to `_guard_detached` the kept-apart pairs still together whose b side is not
+    detached yet; whether there were any."""
+    newly_detached = con.execute(
+        f"""
+        insert into _guard_detached
+        select distinct keep.identifier_key_b, keep.decision_id
+        from {keep_apart_table} as keep
+        inner join _guard_pass as a on keep.identifier_key_a = a.node
+        inner join _guard_pass as b on keep.identifier_key_b = b.node
+        where
+            a.component_node = b.component_node
+            and keep.identifier_key_b not in (select node from _guard_detached)
+        returning 1
+        """
+    ).fetchall()
+    return bool(newly_detached)
+
+
+def _restitch_split_clusters(con: Any, *, stitched_table: str, order_by: str) -> None:
+    """Stitch the split clusters again without the automatic edges of detached nodes
+    (`_guard_resplit`); `_guard_pass` becomes the plain stitching with them replaced."""
+    con.execute(
+        """
+        create or replace temporary view _guard_edges as
+        select identifier_key_a, identifier_key_b from _guard_split_edges as edges
+        where
+            edges.source = 'manual'
+            or not exists (
+                select 1 from _guard_detached as detached
+                where detached.node in (edges.identifier_key_a, edges.identifier_key_b)
+            )
+        """
+    )
+    connected_components(
+        con,
+        "_guard_edges",
+        "_guard_resplit",
+        node_a="identifier_key_a",
+        node_b="identifier_key_b",
+        nodes_table="_guard_split_nodes_ordered",
+        node="identifier_key",
+        order_by=order_by,
+        temporary=True,
+    )
+    con.execute(
+        f"""
+        create or replace temporary view _guard_pass as
+        select node, component_node from {stitched_table}
+        anti join _guard_split_nodes using (node)
+        union all
+        select node, component_node from _guard_resplit
+        """
+    )
+
+
+def _record_conflicts(con: Any, keep_apart_table: str) -> None:
+    """`_guard_conflicts(node, decision_id)`: kept-apart pairs that manual merges still
+    join, after the last pass."""
     con.execute(
         f"""
         create or replace temporary table _guard_conflicts as
@@ -204,6 +303,11 @@ def stitch_with_guards(
         where a.component_node = b.component_node
         """
     )
+
+
+def _write_guarded_clusters(con: Any, out_table: str, max_cluster_size: int) -> None:
+    """`out_table`: the clusters of the last pass with the size ceiling applied and every
+    node's guard (oversized, conflict or detached) and its detail."""
     con.execute(
         f"""
         create or replace temporary table {out_table} as
@@ -256,32 +360,4 @@ def stitch_with_guards(
             end as guard_detail
         from flagged
         """
-    )
-    oversized_clusters, oversized_nodes = con.execute(
-        f"""
-        select count(distinct guard_detail), count(*)
-        from {out_table} where guard = 'oversized_cluster'
-        """
-    ).fetchone()
-    detached = con.execute("select count(distinct node) from _guard_detached").fetchone()[0]
-    conflicts = con.execute("select count(*) from _guard_conflicts").fetchone()[0]
-    components = con.execute(f"select count(distinct component_key) from {out_table}").fetchone()[0]
-    con.execute("drop view if exists _guard_pass")
-    con.execute("drop view if exists _guard_edges")
-    _drop(
-        con,
-        *("_guard_plain", "_guard_resplit", "_guard_detached", "_guard_conflicts"),
-        *("_guard_split_nodes", "_guard_split_edges", "_guard_split_nodes_ordered"),
-    )
-    return GuardedStats(
-        nodes=n_nodes,
-        edges=n_edges,
-        components=components,
-        passes=passes,
-        detached=detached,
-        conflicts=conflicts,
-        oversized_clusters=oversized_clusters,
-        oversized_nodes=oversized_nodes,
-        converged=converged,
-        seconds=time.perf_counter() - started,
     )

@@ -1,8 +1,15 @@
-"""CLI: python -m orchestration.sample_data --customers N --days D --end-date YYYY-MM-DD ..."""
+"""CLI: python -m sample_data --customers N --days D --end-date YYYY-MM-DD ...
+
+Without --landing / --truth it writes where the pipeline reads: CDW_LANDING_DIR and
+CDW_TRUTH_DIR, else landing/ and truth/ under CDW_DATA_DIR (default: data/ in the project),
+the same defaults as orchestration/settings.py, read here so the generator does not import
+the Dagster code location.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -12,10 +19,21 @@ from pathlib import Path
 from .config import SOURCES, GeneratorConfig, yesterday_utc
 from .generator import generate
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_dirs() -> tuple[Path, Path]:
+    """The landing and truth dirs the pipeline reads by default (orchestration/settings.py)."""
+    data_dir = Path(os.environ.get("CDW_DATA_DIR", PROJECT_ROOT / "data"))
+    return (
+        Path(os.environ.get("CDW_LANDING_DIR", data_dir / "landing")),
+        Path(os.environ.get("CDW_TRUTH_DIR", data_dir / "truth")),
+    )
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m orchestration.sample_data",
+        prog="python -m sample_data",
         description="Generate a deterministic sample landing folder and its ground truth.",
     )
     p.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
@@ -48,11 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     landing, truth = args.landing, args.truth
     if landing is None or truth is None:
-        from orchestration.settings import Settings
-
-        settings = Settings.from_env()
-        landing = landing or settings.landing_dir
-        truth = truth or settings.truth_dir
+        default_landing, default_truth = default_dirs()
+        landing = landing or default_landing
+        truth = truth or default_truth
     try:
         config = GeneratorConfig(
             customers=args.customers,

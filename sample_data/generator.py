@@ -223,7 +223,7 @@ class Generator:
         n_bad = write_malformed(self.truth / "malformed.csv", self.out.malformed)
         files = self.out.files
         manifest = {
-            "generator": "orchestration.sample_data",
+            "generator": "sample_data",
             "version": GENERATOR_VERSION,
             "config": self.config.as_dict(),
             "sources": self.out.summary(),
