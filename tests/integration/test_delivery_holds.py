@@ -16,8 +16,8 @@ import pytest
 from dagster import AssetCheckEvaluation, DagsterEventType, DagsterInstance
 
 from orchestration.cli import HELD_EXIT_CODE, main, run_job
-from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.settings import Settings
+from sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ import pytest
 from dagster import DagsterInstance
 
 from orchestration.cli import run_job
-from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.settings import Settings
+from sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.integration
 
