@@ -1,7 +1,9 @@
 """`cdw`: the headless way to run the warehouse (no UI needed).
 
     cdw generate [--customers N --days D --end-date YYYY-MM-DD --seed S]   sample deliveries
-    cdw run [--from YYYY-MM-DD] [--to YYYY-MM-DD]   the main job over a date range, one run
+    cdw run [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--reload]
+                                                    the main job over a date range, one run
+                                                    (unchanged deliveries are skipped)
     cdw demo                                        generate (if landing is empty) + run
     cdw holds                                       deliveries held back by the gate, and why
     cdw release --source S --date D --by WHO --why TEXT   release a held delivery
@@ -17,6 +19,7 @@ import argparse
 import os
 import sys
 from datetime import date
+from pathlib import Path
 
 import duckdb
 from dagster import DagsterInstance
@@ -38,8 +41,12 @@ def run_job(
     last: date | None = None,
     settings: Settings | None = None,
     instance: DagsterInstance | None = None,
+    reload: bool = False,
 ) -> int:
-    """Run the main job over deliveries first..last (default: every date in landing)."""
+    """Run the main job over deliveries first..last (default: every date in landing).
+
+    Deliveries whose files did not change since they were loaded are skipped unless
+    `reload`."""
     _ensure_dagster_home()
     from orchestration.definitions import build_definitions
     from orchestration.ingest.landing import all_delivery_dates, landing_problems
@@ -69,7 +76,7 @@ def run_job(
         print(f"error: --from {first} is after --to {last}", file=sys.stderr)
         return 2
     print(f"Loading deliveries {first} .. {last} from {settings.landing_dir}", flush=True)
-    request = range_run_request(first, last, run_key=None)
+    request = range_run_request(first, last, run_key=None, reload=reload)
     job = build_definitions(settings).resolve_job_def("nightly")
     result = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
@@ -85,7 +92,7 @@ def run_job(
             held = _held(con)
         print("\n" + render(summaries, first, last, settings.warehouse_path))
         print(render_held(held))
-    print(render_checks(result.get_asset_check_evaluations()))
+    print(render_checks(result.get_asset_check_evaluations(), settings.gx_project_dir))
     print(f"Dagster run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
     if not result.success:
         return 1
@@ -112,7 +119,7 @@ def render_held(held: list) -> str:
     )
 
 
-def render_checks(evaluations: list) -> str:
+def render_checks(evaluations: list, gx_project_dir: Path) -> str:
     """Per raw source: line accounting and the Great Expectations gate; dbt tests; where
     the Data Docs are. Verdicts and counts only."""
     verdict = {True: "passed", False: "FAILED", None: "not run"}
@@ -130,7 +137,7 @@ def render_checks(evaluations: list) -> str:
     lines.append(f"dbt tests: {sum(dbt)} passed, {len(dbt) - sum(dbt)} failed")
     from orchestration.quality.gx_gate import data_docs_index
 
-    lines.append(f"Data Docs: {data_docs_index()}  (open in a browser)")
+    lines.append(f"Data Docs: {data_docs_index(gx_project_dir)}  (open in a browser)")
     return "\n".join(lines)
 
 
@@ -204,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="run the main job over a range of delivery dates")
     run.add_argument("--from", dest="first", type=_date, help="first delivery date")
     run.add_argument("--to", dest="last", type=_date, help="last delivery date")
+    run.add_argument(
+        "--reload",
+        action="store_true",
+        help="read every delivery of the range again, changed or not (after a loader change)",
+    )
     commands.add_parser("generate", help="write sample deliveries (see --help)", add_help=False)
     demo = commands.add_parser("demo", help="generate sample data if landing is empty, then run")
     demo.add_argument("--customers", type=int, default=2000)
@@ -225,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "run":
-        return run_job(args.first, args.last)
+        return run_job(args.first, args.last, reload=args.reload)
     if args.command == "holds":
         return holds_command()
     if args.command == "release":

@@ -3,22 +3,24 @@
 from dagster import Definitions
 
 from orchestration.dbt.assets import build_dbt_assets, dbt_resource
-from orchestration.ingest.assets import load_summary, raw_asset_checks, raw_assets, user_agents
+from orchestration.ingest.assets import build_ingest_assets
 from orchestration.resources import build_resources
 from orchestration.schedules.jobs import nightly_job
 from orchestration.schedules.schedules import nightly_schedule
-from orchestration.schedules.sensors import landing_sensor
+from orchestration.schedules.sensors import build_landing_sensor
 from orchestration.settings import Settings
 
 
 def build_definitions(settings: Settings) -> Definitions:
-    """Everything, bound to the warehouse file and landing folder of `settings`."""
+    """Everything, bound to `settings` (warehouse file, landing folder, first delivery date,
+    GX project): the one place settings enter the code location."""
+    ingest_assets, ingest_checks = build_ingest_assets(settings)
     return Definitions(
-        assets=[*raw_assets, user_agents, load_summary, *build_dbt_assets(settings)],
-        asset_checks=raw_asset_checks,
+        assets=[*ingest_assets, *build_dbt_assets(settings)],
+        asset_checks=ingest_checks,
         jobs=[nightly_job],
         schedules=[nightly_schedule],
-        sensors=[landing_sensor],
+        sensors=[build_landing_sensor(settings)],
         resources={**build_resources(settings), "dbt": dbt_resource()},
     )
 

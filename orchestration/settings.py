@@ -35,16 +35,20 @@ class Settings:
     truth_dir: Path
     warehouse_path: Path
     first_delivery_date: date
+    # The Great Expectations project the gate validates with and writes Data Docs into.
+    gx_project_dir: Path = PROJECT_ROOT / "expectations"
 
     @classmethod
     def under(cls, root: Path, first_delivery_date: date = date(2015, 1, 1)) -> Settings:
-        """Everything in one folder, laid out like the defaults (tests, benchmarks)."""
+        """Everything in one folder, laid out like the defaults (tests, benchmarks); the GX
+        project as `CDW_GX_PROJECT_DIR` says (tests point it at a scratch copy)."""
         return cls(
             data_dir=root,
             landing_dir=root / "landing",
             truth_dir=root / "truth",
             warehouse_path=root / "warehouse.duckdb",
             first_delivery_date=first_delivery_date,
+            gx_project_dir=_gx_project_dir(),
         )
 
     @classmethod
@@ -60,4 +64,9 @@ class Settings:
             first_delivery_date=date.fromisoformat(
                 os.environ.get("CDW_FIRST_DELIVERY_DATE", "2015-01-01")
             ),
+            gx_project_dir=_gx_project_dir(),
         )
+
+
+def _gx_project_dir() -> Path:
+    return Path(os.environ.get("CDW_GX_PROJECT_DIR", PROJECT_ROOT / "expectations"))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
+    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
@@ -27,6 +28,7 @@ from dagster import (
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
+    PartitionsDefinition,
     TableColumn,
     TableSchema,
     asset,
@@ -35,13 +37,15 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.ingest.landing import batch_deliveries, files_for
-from orchestration.ingest.loader import ensure_tables, load_deliveries
+from orchestration.ingest.loader import changed_deliveries, ensure_tables, load_deliveries
 from orchestration.ingest.sources import SOURCES, Kind, Source
 from orchestration.ingest.summary import render, summarise
 from orchestration.ingest.user_agents import update_user_agents
-from orchestration.partitions import DELIVERY_DATES, partition_dates
+from orchestration.partitions import RELOAD_TAG, delivery_dates, partition_dates
 from orchestration.quality.delivery_gate import DeliveryVerdict, judge_deliveries, record_verdicts
 from orchestration.resources import LandingResource
+from orchestration.settings import Settings
+from orchestration.state.holds import DeliveryStatus, delivery_statuses
 from orchestration.state.schema import NEVER_HELD, ensure_state
 
 GROUP = "raw"
@@ -56,11 +60,24 @@ def _schema(source: Source) -> TableSchema:
     )
 
 
-def build_raw_asset(source: Source) -> AssetsDefinition:
+def build_ingest_assets(
+    settings: Settings,
+) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
+    """The raw assets (one per source), the user-agent lookup and the run summary, on the
+    delivery dates of `settings`, with the line-accounting checks."""
+    partitions = delivery_dates(settings)
+    assets = [build_raw_asset(s, partitions, settings.gx_project_dir) for s in SOURCES]
+    assets += [build_user_agents(partitions), build_load_summary(partitions)]
+    return assets, [build_accounting_check(s) for s in SOURCES]
+
+
+def build_raw_asset(
+    source: Source, partitions: PartitionsDefinition, gx_project_dir: Path
+) -> AssetsDefinition:
     @asset(
         key=AssetKey(["raw", source.name]),
         group_name=GROUP,
-        partitions_def=DELIVERY_DATES,
+        partitions_def=partitions,
         backfill_policy=BackfillPolicy.single_run(),
         kinds={"duckdb"},
         description=f"{source.description} Landing: `landing/{source.name}/<date>/`. "
@@ -82,6 +99,8 @@ def build_raw_asset(source: Source) -> AssetsDefinition:
             ensure_tables(con)
             ensure_state(con)
             delivered = [(d, files_for(landing.path, source.name, d)) for d in dates]
+            if context.run.tags.get(RELOAD_TAG) != "true":
+                delivered = changed_deliveries(con, source, delivered)
             with_files = [(d, files) for d, files in delivered if files]
             batches = batch_deliveries(delivered)
             for number, batch in enumerate(batches, start=1):
@@ -108,18 +127,22 @@ def build_raw_asset(source: Source) -> AssetsDefinition:
                 [source.name, dates[0], dates[-1]],
             ).fetchone()
         context.log.info(
-            f"{source.name}: {len(with_files)} of {len(dates)} days had deliveries; "
+            f"{source.name}: {len(with_files)} of {len(dates)} days had new or changed deliveries; "
             f"{totals['records']:,} records → {totals['loaded']:,} loaded, "
             f"{totals['quarantined']:,} quarantined"
         )
         # The gate opens the file itself: the loading connection is closed by now.
         verdicts, results = judge_deliveries(
-            Path(warehouse.database), source.name, [d for d, _ in with_files]
+            Path(warehouse.database),
+            source.name,
+            [d for d, _ in with_files],
+            project=gx_project_dir,
         )
         for result in results:
             context.log.info(result.summary())
         with warehouse.get_connection() as con:
             record_verdicts(con, verdicts, context.run.run_id)
+            held = [s for s in delivery_statuses(con, ("held",)) if s.source == source.name]
         yield MaterializeResult(
             metadata={
                 "days_with_deliveries": len(with_files),
@@ -129,10 +152,10 @@ def build_raw_asset(source: Source) -> AssetsDefinition:
                 "rows_quarantined": totals["quarantined"],
                 "quarantine_reasons": reasons or "none",
                 "dagster/partition_row_count": totals["loaded"],
-                "deliveries_held": len([v for v in verdicts if v.held]),
+                "deliveries_held": len(held),
             }
         )
-        yield from _gate_results(source, verdicts, results)
+        yield from _gate_results(source, verdicts, held, results)
 
     return _load
 
@@ -159,29 +182,36 @@ def _gate_specs(source: Source) -> list[AssetCheckSpec]:
 
 
 def _gate_results(
-    source: Source, verdicts: list[DeliveryVerdict], results: list
+    source: Source,
+    verdicts: list[DeliveryVerdict],
+    held: list[DeliveryStatus],
+    results: list,
 ) -> Iterator[AssetCheckResult]:
-    """The run's verdicts as the two checks: counts, labels and dates only (no values)."""
+    """The gate as the asset's two checks: counts, labels and dates only (no values).
+
+    `gx_critical` fails while any delivery of the source is held (whichever run judged it:
+    a hold stays red until it is re-delivered or released) and when a delivery judged in
+    this run failed a critical expectation (for consent and privacy requests, which are
+    never held, that is the only way it shows)."""
     key = AssetKey(["raw", source.name])
-    failed = [v for v in verdicts if not v.passed_critical]
+    failed = [v for v in verdicts if not v.passed_critical and not v.held]
     docs = next((str(r.data_docs_path) for r in reversed(results) if r.data_docs_path), "-")
     yield AssetCheckResult(
         check_name="gx_critical",
         asset_key=key,
-        passed=not failed,
+        passed=not failed and not held,
         severity=AssetCheckSeverity.ERROR,
         description=(
             "; ".join(
-                f"{v.delivery_date} {'held' if v.held else 'not held'}: "
-                + ", ".join(v.critical_failed)
-                for v in failed
+                [f"{h.delivery_date} held: {', '.join(h.critical_failed)}" for h in held]
+                + [f"{v.delivery_date} not held: {', '.join(v.critical_failed)}" for v in failed]
             )
             or None
         ),
         metadata={
-            "deliveries": len(verdicts),
-            "held": MetadataValue.json([str(v.delivery_date) for v in verdicts if v.held]),
-            "failed": MetadataValue.json(
+            "deliveries_judged": len(verdicts),
+            "held": MetadataValue.json([str(h.delivery_date) for h in held]),
+            "failed_not_held": MetadataValue.json(
                 {str(v.delivery_date): list(v.critical_failed) for v in failed}
             ),
             "validations": len(results),
@@ -247,17 +277,27 @@ def build_accounting_check(source: Source):
     return _check
 
 
-@asset(
-    key=AssetKey(["raw", "user_agents"]),
-    group_name=GROUP,
-    partitions_def=DELIVERY_DATES,
-    backfill_policy=BackfillPolicy.single_run(),
-    deps=[AssetKey(["raw", "web_access"]), AssetKey(["raw", "events"])],
-    kinds={"duckdb"},
-    description="Lookup of every distinct user agent seen in web_access and events: browser, "
-    "OS, device, and whether it is a crawler (ua-parser + crawlerdetect), parsed once each.",
-)
-def user_agents(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
+def build_user_agents(partitions: PartitionsDefinition) -> AssetsDefinition:
+    @asset(
+        key=AssetKey(["raw", "user_agents"]),
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        deps=[AssetKey(["raw", "web_access"]), AssetKey(["raw", "events"])],
+        kinds={"duckdb"},
+        description="Lookup of every distinct user agent seen in web_access and events: "
+        "browser, OS, device, and whether it is a crawler (ua-parser + crawlerdetect), "
+        "parsed once each.",
+    )
+    def user_agents(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
+        return _update_user_agents(context, warehouse)
+
+    return user_agents
+
+
+def _update_user_agents(
+    context: AssetExecutionContext, warehouse: DuckDBResource
+) -> MaterializeResult:
     dates = partition_dates(context.partition_keys)
     with warehouse.get_connection() as con:
         added = update_user_agents(con, dates[0], dates[-1])
@@ -270,17 +310,27 @@ def user_agents(context: AssetExecutionContext, warehouse: DuckDBResource) -> Ma
     )
 
 
-@asset(
-    key=AssetKey(["raw", "load_summary"]),
-    group_name=GROUP,
-    partitions_def=DELIVERY_DATES,
-    backfill_policy=BackfillPolicy.single_run(),
-    deps=[AssetKey(["raw", s.name]) for s in SOURCES],
-    kinds={"duckdb"},
-    description="The run summary: per source, files, records, rows loaded, rows quarantined "
-    "by reason (from raw.load_audit and raw.quarantine; counts only, no personal data).",
-)
-def load_summary(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
+def build_load_summary(partitions: PartitionsDefinition) -> AssetsDefinition:
+    @asset(
+        key=AssetKey(["raw", "load_summary"]),
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        deps=[AssetKey(["raw", s.name]) for s in SOURCES],
+        kinds={"duckdb"},
+        description="The run summary: per source, files, records, rows loaded, rows "
+        "quarantined by reason (from raw.load_audit and raw.quarantine; counts only, no "
+        "personal data).",
+    )
+    def load_summary(
+        context: AssetExecutionContext, warehouse: DuckDBResource
+    ) -> MaterializeResult:
+        return _summarise_run(context, warehouse)
+
+    return load_summary
+
+
+def _summarise_run(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
     dates = partition_dates(context.partition_keys)
     with warehouse.get_connection() as con:
         summaries = summarise(con, dates[0], dates[-1], [s.name for s in SOURCES])
@@ -296,7 +346,3 @@ def load_summary(context: AssetExecutionContext, warehouse: DuckDBResource) -> M
             "warehouse": warehouse.database,
         }
     )
-
-
-raw_assets = [build_raw_asset(s) for s in SOURCES]
-raw_asset_checks = [build_accounting_check(s) for s in SOURCES]

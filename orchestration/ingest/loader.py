@@ -216,6 +216,35 @@ def _read_lines(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def changed_deliveries(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    delivered: list[tuple[date, list[LandingFile]]],
+) -> list[tuple[date, list[LandingFile]]]:
+    """The deliveries whose files differ from the version in raw (raw.load_audit's
+    fingerprint): new, re-delivered, or withdrawn (no files left, rows still loaded).
+
+    Unchanged deliveries are not read again, so a run costs what its new data costs and a
+    steward's release of the loaded version stays in force. (A new loader or contract
+    version needs `cdw run --reload`.)
+    """
+    loaded = dict(
+        con.execute(
+            "SELECT _partition, max(delivery_fingerprint) FROM raw.load_audit "
+            "WHERE source = $source AND list_contains($dates, _partition) GROUP BY ALL",
+            {"source": source.name, "dates": [day for day, _ in delivered]},
+        ).fetchall()
+    )
+    changed = []
+    for day, files in delivered:
+        if not files:
+            if day in loaded:  # withdrawn: clear it
+                changed.append((day, files))
+        elif loaded.get(day) != fingerprint(files):
+            changed.append((day, files))
+    return changed
+
+
 def load_deliveries(
     con: duckdb.DuckDBPyConnection,
     source: Source,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import duckdb
 
 FLOAT_DIGITS = 9
-VOLATILE_COLUMNS = frozenset({"_loaded_at", "run_id"})
+# delivery_fingerprint hashes file modification times: a copy of the same files differs.
+VOLATILE_COLUMNS = frozenset({"_loaded_at", "run_id", "delivery_fingerprint"})
 
 
 def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:

@@ -54,7 +54,6 @@ from orchestration.quality.gx_duckdb import (
 from orchestration.quality.gx_project import (
     DATASOURCE,
     DOCS_SITE,
-    PROJECT_DIR,
     docs_index,
     open_context,
 )
@@ -162,8 +161,11 @@ class GateResult:
 
 
 def project_dir() -> Path:
-    """The GX project: $CDW_GX_PROJECT_DIR, else expectations/ in the repository."""
-    return Path(os.environ.get("CDW_GX_PROJECT_DIR", PROJECT_DIR))
+    """The GX project of the environment's settings ($CDW_GX_PROJECT_DIR, else
+    expectations/ in the repository), for callers that pass none."""
+    from orchestration.settings import Settings
+
+    return Settings.from_env().gx_project_dir
 
 
 def data_docs_index(project: Path | None = None) -> Path:

@@ -10,6 +10,7 @@ from datetime import date
 from dagster import (
     DefaultSensorStatus,
     RunRequest,
+    SensorDefinition,
     SensorEvaluationContext,
     SkipReason,
     sensor,
@@ -21,6 +22,7 @@ from dagster._core.storage.tags import (
 
 from orchestration.ingest.landing import all_delivery_dates, files_for, fingerprint
 from orchestration.ingest.sources import SOURCES
+from orchestration.partitions import RELOAD_TAG
 from orchestration.schedules.jobs import nightly_job
 from orchestration.settings import Settings
 
@@ -36,25 +38,33 @@ def landing_fingerprints(settings: Settings) -> dict[str, str]:
     return fingerprints
 
 
-def range_run_request(first: date | str, last: date | str, run_key: str | None) -> RunRequest:
-    """One run for a whole partition range (assets use a single-run backfill policy)."""
-    return RunRequest(
-        run_key=run_key,
-        tags={
-            ASSET_PARTITION_RANGE_START_TAG: str(first),
-            ASSET_PARTITION_RANGE_END_TAG: str(last),
-        },
+def range_run_request(
+    first: date | str, last: date | str, run_key: str | None, reload: bool = False
+) -> RunRequest:
+    """One run for a whole partition range (assets use a single-run backfill policy);
+    `reload` reads every delivery of the range again, changed or not."""
+    tags = {ASSET_PARTITION_RANGE_START_TAG: str(first), ASSET_PARTITION_RANGE_END_TAG: str(last)}
+    if reload:
+        tags[RELOAD_TAG] = "true"
+    return RunRequest(run_key=run_key, tags=tags)
+
+
+def build_landing_sensor(settings: Settings) -> SensorDefinition:
+    @sensor(
+        job=nightly_job,
+        name="landing_sensor",
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.STOPPED,
+        description="Loads landing dates whose files appeared or changed since the last look.",
     )
+    def landing_sensor(context: SensorEvaluationContext):
+        return changed_dates_request(context, settings)
+
+    return landing_sensor
 
 
-@sensor(
-    job=nightly_job,
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.STOPPED,
-    description="Loads landing dates whose files appeared or changed since the last look.",
-)
-def landing_sensor(context: SensorEvaluationContext):
-    current = landing_fingerprints(Settings.from_env())
+def changed_dates_request(context: SensorEvaluationContext, settings: Settings):
+    current = landing_fingerprints(settings)
     seen = json.loads(context.cursor) if context.cursor else {}
     changed = sorted(d for d, fp in current.items() if seen.get(d) != fp)
     if not changed:

@@ -147,13 +147,22 @@ def test_rerun_through_the_cli_gives_the_same_warehouse_and_no_personal_data(
     build, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings, _, _, instance = build
+    loads = "SELECT source, _partition, _loaded_at FROM raw.load_audit ORDER BY ALL"
     with connect(settings) as con:
         before = schema_fingerprints(con, "raw")
-    assert run_job(settings=settings, instance=instance) == 0
+        loaded_before = con.execute(loads).fetchall()
+    assert run_job(settings=settings, instance=instance, reload=True) == 0
     printed = capsys.readouterr()
     with connect(settings) as con:
         after = schema_fingerprints(con, "raw")
-    assert after == before
+        reloaded = con.execute(loads).fetchall()
+    assert after == before  # every delivery read again: the same raw schema …
+    assert all(a[2] > b[2] for a, b in zip(reloaded, loaded_before, strict=True))  # … anew
+    # A run with nothing new reads no delivery again.
+    assert run_job(settings=settings, instance=instance) == 0
+    capsys.readouterr()
+    with connect(settings) as con:
+        assert con.execute(loads).fetchall() == reloaded
     output = printed.out + printed.err
     assert "Line accounting: every record is a raw row" in output
     assert "dbt tests: " in output and " 0 failed" in output

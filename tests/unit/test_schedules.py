@@ -18,12 +18,12 @@ from orchestration.definitions import defs
 from orchestration.ingest.landing import landing_problems
 from orchestration.ingest.sources import SOURCES
 from orchestration.schedules.schedules import nightly_schedule
-from orchestration.schedules.sensors import landing_sensor
+from orchestration.schedules.sensors import build_landing_sensor
+from orchestration.settings import Settings
 
 
 @pytest.fixture
-def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CDW_DATA_DIR", str(tmp_path))
+def landing(tmp_path: Path) -> Path:
     root = tmp_path / "landing"
     for source, day in [("events", "2026-01-01"), ("orders", "2026-01-02")]:
         (root / source / day).mkdir(parents=True)
@@ -53,6 +53,7 @@ def test_nightly_schedule_runs_yesterdays_partition() -> None:
 
 
 def test_sensor_requests_one_run_for_new_dates_then_skips(landing: Path) -> None:
+    landing_sensor = build_landing_sensor(Settings.under(landing.parent))
     first = landing_sensor(build_sensor_context(cursor=None))
     assert isinstance(first, RunRequest)
     assert first.tags[ASSET_PARTITION_RANGE_START_TAG] == "2026-01-01"
