@@ -1,2 +1,3 @@
-"""Data quality: the Great Expectations gate on the raw and staging tables (gx_*, and
-checks.py: the gate as Dagster asset checks) and the "same warehouse" fingerprint."""
+"""Data quality: the Great Expectations gate on each delivery (gx_* — suites, project, the
+DuckDB fix; delivery_gate.py — the verdict per delivery) and the "same warehouse"
+fingerprint."""
