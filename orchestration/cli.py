@@ -1,7 +1,7 @@
 """`cdw`: the headless way to run the warehouse (no UI needed).
 
     cdw generate [--customers N --days D --end-date YYYY-MM-DD --seed S]   sample deliveries
-    cdw run [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--reload]
+    cdw run [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--reload] [--full-refresh]
                                                     the main job over a date range, one run
                                                     (unchanged deliveries are skipped)
     cdw demo                                        generate (if landing is empty) + run
@@ -42,11 +42,12 @@ def run_job(
     settings: Settings | None = None,
     instance: DagsterInstance | None = None,
     reload: bool = False,
+    full_refresh: bool = False,
 ) -> int:
     """Run the main job over deliveries first..last (default: every date in landing).
 
     Deliveries whose files did not change since they were loaded are skipped unless
-    `reload`."""
+    `reload`; every dbt model is rebuilt from scratch with `full_refresh`."""
     _ensure_dagster_home()
     from orchestration.definitions import build_definitions
     from orchestration.ingest.landing import all_delivery_dates, landing_problems
@@ -76,7 +77,7 @@ def run_job(
         print(f"error: --from {first} is after --to {last}", file=sys.stderr)
         return 2
     print(f"Loading deliveries {first} .. {last} from {settings.landing_dir}", flush=True)
-    request = range_run_request(first, last, run_key=None, reload=reload)
+    request = range_run_request(first, last, run_key=None, reload=reload, full_refresh=full_refresh)
     job = build_definitions(settings).resolve_job_def("nightly")
     result = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
@@ -216,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="read every delivery of the range again, changed or not (after a loader change)",
     )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every dbt model from scratch (after a change to an incremental model)",
+    )
     commands.add_parser("generate", help="write sample deliveries (see --help)", add_help=False)
     demo = commands.add_parser("demo", help="generate sample data if landing is empty, then run")
     demo.add_argument("--customers", type=int, default=2000)
@@ -237,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "run":
-        return run_job(args.first, args.last, reload=args.reload)
+        return run_job(args.first, args.last, reload=args.reload, full_refresh=args.full_refresh)
     if args.command == "holds":
         return holds_command()
     if args.command == "release":

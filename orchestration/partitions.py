@@ -25,3 +25,8 @@ def partition_dates(keys: list[str]) -> list[date]:
 # (after a loader or contract change: `cdw run --reload`). Otherwise unchanged deliveries
 # are skipped (orchestration.ingest.loader.changed_deliveries).
 RELOAD_TAG = "cdw/reload"
+
+# A run tagged with this ("true") rebuilds every dbt model from scratch (`dbt build
+# --full-refresh`): after a change to an incremental model's SQL or columns, or to the
+# seeds its rows were computed with (`cdw run --full-refresh`).
+FULL_REFRESH_TAG = "cdw/full_refresh"

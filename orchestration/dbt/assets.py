@@ -26,6 +26,7 @@ from dagster_duckdb import DuckDBResource
 from packaging.version import Version
 
 from orchestration.dbt.project import DBT_PROJECT, ensure_manifest
+from orchestration.partitions import FULL_REFRESH_TAG
 from orchestration.settings import Settings
 
 
@@ -59,7 +60,9 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         # the ingest assets wrote, released by them before this step starts.
         os.environ["CDW_WAREHOUSE_PATH"] = warehouse.database
         log_source_freshness(context, dbt, manifest_path)
-        yield from dbt.cli(["build"], context=context).stream()
+        full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+        args = ["build", *(["--full-refresh"] if full_refresh else [])]
+        yield from dbt.cli(args, context=context).stream()
 
     return [dbt_build]
 

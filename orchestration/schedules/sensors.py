@@ -22,7 +22,7 @@ from dagster._core.storage.tags import (
 
 from orchestration.ingest.landing import all_delivery_dates, files_for, fingerprint
 from orchestration.ingest.sources import SOURCES
-from orchestration.partitions import RELOAD_TAG
+from orchestration.partitions import FULL_REFRESH_TAG, RELOAD_TAG
 from orchestration.schedules.jobs import nightly_job
 from orchestration.settings import Settings
 
@@ -39,13 +39,20 @@ def landing_fingerprints(settings: Settings) -> dict[str, str]:
 
 
 def range_run_request(
-    first: date | str, last: date | str, run_key: str | None, reload: bool = False
+    first: date | str,
+    last: date | str,
+    run_key: str | None,
+    reload: bool = False,
+    full_refresh: bool = False,
 ) -> RunRequest:
     """One run for a whole partition range (assets use a single-run backfill policy);
-    `reload` reads every delivery of the range again, changed or not."""
+    `reload` reads every delivery of the range again, changed or not; `full_refresh`
+    rebuilds every dbt model from scratch."""
     tags = {ASSET_PARTITION_RANGE_START_TAG: str(first), ASSET_PARTITION_RANGE_END_TAG: str(last)}
     if reload:
         tags[RELOAD_TAG] = "true"
+    if full_refresh:
+        tags[FULL_REFRESH_TAG] = "true"
     return RunRequest(run_key=run_key, tags=tags)
 
 

@@ -129,3 +129,46 @@ def test_restore_refuses_a_backup_of_unknown_tables(con, tmp_path: Path) -> None
     con.execute(f"COPY (SELECT 1 AS x) TO '{folder / 'nonsense.parquet'}' (FORMAT parquet)")
     with pytest.raises(ValueError, match="nonsense"):
         restore_state(con, folder)
+
+
+def test_cli_lists_holds_and_refuses_what_it_cannot_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestration.cli import main
+
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        ensure_tables(con)
+        ensure_state(con)
+        land(con, "events", DAY, "v1")
+        land(con, "orders", DAY, "v1")
+        record_verdicts(
+            con,
+            [verdict("events", DAY, passed=False, held=True), verdict("orders", DAY, True, False)],
+            "run-1",
+        )
+    monkeypatch.setenv("CDW_WAREHOUSE_PATH", str(path))
+    assert main(["holds"]) == 0
+    assert (
+        f"events            {DAY}  held      [critical] type is one of" in capsys.readouterr().out
+    )
+    release_orders = [
+        "release",
+        "--source",
+        "orders",
+        "--date",
+        str(DAY),
+        "--by",
+        "a",
+        "--why",
+        "b",
+    ]
+    assert main(release_orders) == 2
+    assert "orders 2026-01-10 is accepted, not held: nothing to release" in capsys.readouterr().err
+    release_events = ["release", "--source", "events", "--date", str(DAY), "--by", "ana"]
+    assert main([*release_events, "--why", "known test feed"]) == 0
+    assert "Released events 2026-01-10 (by ana)" in capsys.readouterr().out
+    assert main(["holds"]) == 0
+    listed = capsys.readouterr().out
+    assert "released  [critical] type is one of" in listed
+    assert "— released by ana: known test feed" in listed

@@ -1,6 +1,15 @@
--- A table, not a view: the biggest staging relations; every data test and every model
--- downstream would otherwise re-run the parse and deduplication over the full history.
-{{ config(materialized='table') }}
+-- Incremental by delivery (macros/incremental_by_delivery.sql): each build parses only the
+-- messages whose deliveries changed since the last one, and equals a full rebuild.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{{ delivery_increment_prepare('events', 'message_id', 'trim(message_id)') }}",
+        "{{ delivery_increment_delete('message_id') }}",
+    ],
+    post_hook="{{ delivery_increment_record('events') }}",
+) }}
 
 -- One row per Segment message (message_id), deduplicated: retries deliver the same
 -- messageId again; the earliest receipt wins (then the lowest _partition, _file, _line).
@@ -8,6 +17,9 @@ with
 
 source as (
     select * from {{ source('raw', 'events') }}
+    {% if is_incremental() -%}
+        where trim(message_id) in {{ delivery_increment_keys('message_id') }}
+    {%- endif %}
 ),
 
 user_agents as (
@@ -109,7 +121,9 @@ renamed as (
 deduplicated as (
     select
         *,
-        count(*) over (partition by message_id) as delivery_count
+        count(*) over (partition by message_id) as delivery_count,
+        list_sort(list_distinct(list(_partition) over (partition by message_id)))
+            as delivery_partitions
     from renamed
     qualify
         row_number() over (
@@ -184,6 +198,7 @@ joined as (
         deduplicated.integrations,
         deduplicated.extra,
         deduplicated.delivery_count,
+        deduplicated.delivery_partitions,
         deduplicated._file,
         deduplicated._line,
         deduplicated._partition,

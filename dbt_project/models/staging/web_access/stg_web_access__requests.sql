@@ -1,6 +1,15 @@
--- A table, not a view: the biggest staging relations; every data test and every model
--- downstream would otherwise re-run the parse and deduplication over the full history.
-{{ config(materialized='table') }}
+-- Incremental by delivery (macros/incremental_by_delivery.sql): a request belongs to its
+-- delivery date alone, so each build parses only the dates whose delivery changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{{ delivery_increment_prepare('web_access') }}",
+        "{{ delivery_increment_delete() }}",
+    ],
+    post_hook="{{ delivery_increment_record('web_access') }}",
+) }}
 
 -- One row per HTTP request line of the web server access logs (no deduplication: two
 -- identical lines are two requests), typed, with the parsed user agent.
@@ -8,6 +17,9 @@ with
 
 source as (
     select * from {{ source('raw', 'web_access') }}
+    {% if is_incremental() -%}
+        where _partition in {{ delivery_increment_dates() }}
+    {%- endif %}
 ),
 
 user_agents as (
