@@ -118,6 +118,13 @@ def build_raw_asset(
                     f"{sum(a.quarantined_rows for a in audits):,} quarantined "
                     f"[batch {number}/{len(batches)}]"
                 )
+            loaded = [
+                d
+                for (d,) in con.execute(
+                    "SELECT DISTINCT _partition FROM raw.load_audit WHERE source = ?",
+                    [source.name],
+                ).fetchall()
+            ]
             (reasons,) = con.execute(
                 """
                 SELECT coalesce(string_agg(reason || ': ' || n, ', ' ORDER BY reason), '')
@@ -136,6 +143,7 @@ def build_raw_asset(
             Path(warehouse.database),
             source.name,
             [d for d, _ in with_files],
+            loaded,
             project=gx_project_dir,
         )
         for result in results:

@@ -4,10 +4,12 @@ a delivery that fails a critical expectation is held back (docs/quality.md).
     verdicts = judge_deliveries(warehouse_path, "events", [date(2026, 1, 9), ...])
 
 One validation covers every delivery of the run (the suite's partition range), so a
-backfill of many days costs one pass per source. Only when that pass fails a critical
-expectation is the range split in two and each half validated again, down to the single
-deliveries that fail: k bad deliveries among n cost about 1 + 2·k·log2(n) passes, and the
-verdicts name the delivery, never "the run".
+backfill of many days costs one pass per source. A range must hold nothing but the
+deliveries being judged, so the run's deliveries are cut where another loaded delivery
+lies between two of them (a re-delivered old day and tonight's day are two passes). Only
+when a pass fails a critical expectation is its range split in two and each half
+validated again, down to the single deliveries that fail: k bad deliveries among n cost
+about 1 + 2·k·log2(n) passes, and the verdicts name the delivery, never "the run".
 
 Warnings never hold anything; they are recorded with the range whose validation saw them.
 Consent and privacy-request deliveries are never held (state.schema.NEVER_HELD): their
@@ -41,10 +43,12 @@ def judge_deliveries(
     warehouse_path: Path,
     source: str,
     deliveries: list[date],
+    loaded: list[date],
     project: Path | None = None,
 ) -> tuple[list[DeliveryVerdict], list]:
-    """A verdict for each delivery date of `source` (loaded in raw), and the GateResults
-    of the validations that decided them (for the Data Docs and the run log).
+    """A verdict for each delivery date of `source` in `deliveries` (loaded in raw), and
+    the GateResults of the validations that decided them (for the Data Docs and the run
+    log). `loaded` is every delivery date of the source in raw (judged or not).
 
     The caller must hold no connection to the warehouse file (the GX gate opens it).
     """
@@ -70,8 +74,20 @@ def judge_deliveries(
             return [_verdict(source, day, result) for day in days]
         return verdicts
 
-    days = sorted(set(deliveries))
-    return (judge(days) if days else []), results
+    verdicts = [v for run in contiguous_runs(deliveries, loaded) for v in judge(run)]
+    return verdicts, results
+
+
+def contiguous_runs(deliveries: list[date], loaded: list[date]) -> list[list[date]]:
+    """`deliveries` cut into runs whose date range holds no other loaded delivery."""
+    others = sorted(set(loaded) - set(deliveries))
+    runs: list[list[date]] = []
+    for day in sorted(set(deliveries)):
+        if runs and not any(runs[-1][-1] < other < day for other in others):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
 
 
 def _verdict(source: str, day: date, result) -> DeliveryVerdict:
