@@ -243,18 +243,6 @@ def raw_suite(source: Source) -> SuiteSpec:
 RAW_SUITES: tuple[SuiteSpec, ...] = tuple(raw_suite(s) for s in SOURCES)
 
 
-# --- staging ---------------------------------------------------------------------------------
-#
-# The dbt staging models (schema `staging`, docs/staging.md: views, and tables for the three
-# largest), validated after `dbt build`. Raw suites check what was delivered; these check
-# what staging made of it: keys unique after deduplication, casts that worked, enumerations
-# the marts route on, and conversions that produced a value. Each suite validates the
-# **whole model** (partition_column=None): uniqueness after deduplication is a property of
-# the whole model (a key delivered on two days is only a duplicate when both are in the
-# batch), and a view is computed over every raw partition anyway (its deduplication windows
-# span them), so filtering to the run's partitions would save little. Locators in row
-# queries: `_file`, `_line` of the raw row each staging row was kept from.
-
-
 def suite_specs() -> tuple[SuiteSpec, ...]:
+    """Every suite the gate runs: one per raw source (rules on dbt models are dbt tests)."""
     return RAW_SUITES
