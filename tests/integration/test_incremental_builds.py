@@ -20,8 +20,8 @@ def test_the_nightly_warehouse_equals_a_full_rebuild(nights: Nights) -> None:
         assert set(tables) == set(nights.rebuilt[schema]), schema
         differing = sorted(t for t in tables if tables[t] != nights.rebuilt[schema][t])
         assert not differing, f"{schema}: {differing} differ from a full rebuild"
-    assert "stg_events__messages" in nightly["staging"]
-    assert "dim_customers" in nightly["marts"]
+    assert "staging.stg_events__messages" in nightly["staging"]
+    assert "marts.dim_customers" in nightly["marts"]
 
 
 def test_duplicates_and_late_messages_count_once_and_leave_when_withdrawn(
