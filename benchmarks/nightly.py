@@ -29,7 +29,7 @@ import duckdb
 from dagster import DagsterInstance
 
 from orchestration.cli import run_job
-from orchestration.settings import Settings
+from orchestration.settings import PROJECT_ROOT, Settings
 from sample_data import GeneratorConfig, generate
 
 GATE_LINE = re.compile(r"raw_\w+ on raw\.\w+ \(.*?\): \w+ — .*?, ([\d.]+)s")
@@ -46,10 +46,18 @@ def main() -> None:
     args = parser.parse_args()
 
     root: Path = args.scratch
+    # Validation results and Data Docs of benchmark data go to a copy of the GX project.
+    gx_copy = root / "expectations"
+    shutil.rmtree(gx_copy, ignore_errors=True)
+    shutil.copytree(
+        PROJECT_ROOT / "expectations", gx_copy, ignore=shutil.ignore_patterns("uncommitted")
+    )
+    os.environ["CDW_GX_PROJECT_DIR"] = str(gx_copy)
     settings = Settings.under(root)
     config = GeneratorConfig(args.customers, args.days, args.end_date, args.seed)
     if not (args.keep_landing and settings.landing_dir.is_dir()):
-        shutil.rmtree(root, ignore_errors=True)
+        for generated in (settings.landing_dir, settings.truth_dir):
+            shutil.rmtree(generated, ignore_errors=True)
         started = time.perf_counter()
         generate(config, settings.landing_dir, settings.truth_dir)
         print(f"generate: {time.perf_counter() - started:.1f} s", flush=True)
@@ -58,6 +66,7 @@ def main() -> None:
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     shutil.rmtree(os.environ["DAGSTER_HOME"], ignore_errors=True)
     os.makedirs(os.environ["DAGSTER_HOME"])
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", os.environ["DAGSTER_HOME"])
     instance = DagsterInstance.get()
 
     floor, landing_bytes = single_scan_floor(settings.landing_dir)

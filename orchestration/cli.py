@@ -71,6 +71,15 @@ def run_job(
     if not dates and (first is None or last is None):
         print(f"error: no deliveries under {settings.landing_dir}", file=sys.stderr)
         return 2
+    if first is None and last is None and not reload:
+        # Only the dates with new, changed or withdrawn deliveries (Dagster plans every
+        # partition of a run's range, so a range over the whole history costs minutes).
+        pending = _pending_dates(settings, dates)
+        if pending is not None and not pending:
+            print("Nothing new in the landing folder since the last run.", flush=True)
+            pending = [dates[-1]]  # still a run: checks, freshness, summary
+        if pending:
+            first, last = pending[0], pending[-1]
     first = first or dates[0]
     last = last or dates[-1]
     if first > last:
@@ -91,14 +100,30 @@ def run_job(
         with duckdb.connect(str(settings.warehouse_path)) as con:
             summaries = summarise(con, first, last, names)
             held = _held(con)
+            freshness = _freshness(con)
         print("\n" + render(summaries, first, last, settings.warehouse_path))
         print(render_held(held))
+        print(freshness)
     print(render_checks(result.get_asset_check_evaluations(), settings.gx_project_dir))
     print(f"Dagster run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
     if not result.success:
         return 1
     # The run did its job, but some delivery waits for a re-delivery or a steward.
     return HELD_EXIT_CODE if held else 0
+
+
+def _pending_dates(settings: Settings, dates: list[date]) -> list[date] | None:
+    """Dates with new, changed or withdrawn deliveries; None without a warehouse yet."""
+    from orchestration.ingest.loader import pending_dates
+
+    if not settings.warehouse_path.exists():
+        return None
+    # Read-only, and closed before the job opens the file for writing.
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        try:
+            return pending_dates(con, settings.landing_dir, dates)
+        except duckdb.CatalogException:  # no raw tables yet
+            return None
 
 
 def _held(con) -> list:
@@ -109,6 +134,18 @@ def _held(con) -> list:
         return delivery_statuses(con, ("held",))
     except duckdb.CatalogException:  # a warehouse from before the state schema
         return []
+
+
+def _freshness(con) -> str:
+    from datetime import UTC, datetime
+
+    from orchestration.ingest.freshness import render_freshness, source_freshness
+
+    today = datetime.now(UTC).date()
+    try:
+        return render_freshness(source_freshness(con, today), today)
+    except duckdb.CatalogException:  # a warehouse from before the state schema
+        return ""
 
 
 def render_held(held: list) -> str:

@@ -25,6 +25,7 @@ from dagster_dbt import (
 from dagster_duckdb import DuckDBResource
 from packaging.version import Version
 
+from orchestration.dbt.build_inputs import build_inputs_key, last_build_key, record_build
 from orchestration.dbt.project import DBT_PROJECT, ensure_manifest
 from orchestration.partitions import FULL_REFRESH_TAG
 from orchestration.settings import Settings
@@ -59,38 +60,23 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         # dbt reads the warehouse path from the environment (profiles.yml): the same file
         # the ingest assets wrote, released by them before this step starts.
         os.environ["CDW_WAREHOUSE_PATH"] = warehouse.database
-        log_source_freshness(context, dbt, manifest_path)
         full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+        with warehouse.get_connection() as con:
+            key = build_inputs_key(con, manifest_path)
+            unchanged = key == last_build_key(con)
+        if unchanged and not full_refresh:
+            # Same project, same visible deliveries: the build would change nothing.
+            context.log.info(
+                "dbt build skipped: nothing became visible and the project did not change "
+                "since the last successful build (orchestration/dbt/build_inputs.py)"
+            )
+            return
         args = ["build", *(["--full-refresh"] if full_refresh else [])]
         yield from dbt.cli(args, context=context).stream()
+        with warehouse.get_connection() as con:  # dbt's subprocess has released the file
+            record_build(con, key, context.run.run_id)
 
     return [dbt_build]
-
-
-def log_source_freshness(
-    context: AssetExecutionContext,
-    dbt: DbtCliResource,
-    manifest_path: Path,
-) -> None:
-    """`dbt source freshness` against the run date (sources YAML: loaded_at_field is the
-    delivery date): reported per source, never blocking — a late delivery is news, not a
-    reason to stop the other sources."""
-    invocation = dbt.cli(
-        ["source", "freshness"],
-        manifest=manifest_path,
-        raise_on_error=False,
-    )
-    invocation.wait()
-    results = invocation.get_artifact("sources.json").get("results", [])
-    verdicts = sorted(
-        (r["unique_id"].rsplit(".", 1)[-1], r.get("status", "unknown")) for r in results
-    )
-    stale = [name for name, status in verdicts if status not in ("pass", "success")]
-    context.log.info(
-        "source freshness (dbt): " + ", ".join(f"{name} {status}" for name, status in verdicts)
-    )
-    if stale:
-        context.log.warning(f"sources not fresh against the run date: {', '.join(stale)}")
 
 
 class InstalledDbtCliResource(DbtCliResource):

@@ -36,6 +36,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
+from orchestration.ingest.freshness import render_freshness, source_freshness
 from orchestration.ingest.landing import batch_deliveries, files_for
 from orchestration.ingest.loader import changed_deliveries, ensure_tables, load_deliveries
 from orchestration.ingest.sources import SOURCES, Kind, Source
@@ -340,13 +341,18 @@ def build_load_summary(partitions: PartitionsDefinition) -> AssetsDefinition:
 
 def _summarise_run(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
     dates = partition_dates(context.partition_keys)
+    today = datetime.now(UTC).date()
     with warehouse.get_connection() as con:
         summaries = summarise(con, dates[0], dates[-1], [s.name for s in SOURCES])
+        freshness = source_freshness(con, today)
     text = render(summaries, dates[0], dates[-1], warehouse.database)
     context.log.info("\n" + text)
+    stale = [f for f in freshness if not f.fresh]
+    (context.log.warning if stale else context.log.info)(render_freshness(freshness, today))
     return MaterializeResult(
         metadata={
             "summary": MetadataValue.md(f"```\n{text}\n```"),
+            "not_fresh": MetadataValue.json({f.source: f.verdict for f in stale}),
             "records_in": sum(s.records for s in summaries),
             "rows_loaded": sum(s.loaded for s in summaries),
             "rows_quarantined": sum(s.quarantined for s in summaries),

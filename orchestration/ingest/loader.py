@@ -245,6 +245,24 @@ def changed_deliveries(
     return changed
 
 
+def pending_dates(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path, dates: list[date]
+) -> list[date]:
+    """Delivery dates (of `dates` or already loaded) whose deliveries of some source are
+    new, changed or withdrawn: what a run without a range has to load."""
+    from orchestration.ingest.landing import files_for
+
+    loaded = [
+        d for (d,) in con.execute("SELECT DISTINCT _partition FROM raw.load_audit").fetchall()
+    ]
+    candidates = sorted(set(dates) | set(loaded))
+    pending: set[date] = set()
+    for source in SOURCES:
+        delivered = [(d, files_for(landing_dir, source.name, d)) for d in candidates]
+        pending |= {d for d, _ in changed_deliveries(con, source, delivered)}
+    return sorted(pending)
+
+
 def load_deliveries(
     con: duckdb.DuckDBPyConnection,
     source: Source,

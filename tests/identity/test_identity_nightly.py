@@ -113,7 +113,7 @@ def test_customer_ids_survive_or_their_move_is_recorded(nights) -> None:
             settings,
             """
             select from_customer_id, to_customer_id, change_kind, evidence_edges, guards
-            from intermediate.int_identity__cluster_changes
+            from state.int_identity__cluster_changes
             """,
         )
     }

@@ -44,7 +44,7 @@ def test_night_1_builds_everything_else_from_the_accepted_data(nights: Nights) -
     assert {
         "intermediate/int_identity__components",
         "marts/dim_customers",
-        "snapshots/snp_identity__memberships",
+        "state/snp_identity__memberships",
         "staging/stg_events__messages",
         "staging/stg_orders__orders",
     } <= night.materialized

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
+from dagster import DagsterEventType, DagsterInstance
 
 from orchestration.cli import run_job
 from orchestration.definitions import build_definitions
@@ -158,11 +158,17 @@ def test_rerun_through_the_cli_gives_the_same_warehouse_and_no_personal_data(
         reloaded = con.execute(loads).fetchall()
     assert after == before  # every delivery read again: the same raw schema …
     assert all(a[2] > b[2] for a, b in zip(reloaded, loaded_before, strict=True))  # … anew
-    # A run with nothing new reads no delivery again.
+    # A run with nothing new reads no delivery again and builds no dbt model.
     assert run_job(settings=settings, instance=instance) == 0
     capsys.readouterr()
     with connect(settings) as con:
         assert con.execute(loads).fetchall() == reloaded
+    (last,) = instance.get_runs(limit=1)
+    built = [
+        e.dagster_event.event_specific_data.materialization.asset_key.to_user_string()
+        for e in instance.all_logs(last.run_id, DagsterEventType.ASSET_MATERIALIZATION)
+    ]
+    assert built and not [key for key in built if not key.startswith("raw/")]
     output = printed.out + printed.err
     assert "Line accounting: every record is a raw row" in output
     assert "dbt tests: " in output and " 0 failed" in output

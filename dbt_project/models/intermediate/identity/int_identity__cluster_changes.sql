@@ -1,4 +1,11 @@
-{{ config(materialized='incremental', unique_key='cluster_change_id') }}
+-- History, so state (docs/pipeline.md "State"): in schema `state`, and never rebuilt by a
+-- full refresh (each change keeps the evidence of the run that saw it).
+{{ config(
+    materialized='incremental',
+    unique_key='cluster_change_id',
+    schema='state',
+    full_refresh=false,
+) }}
 
 -- One row per move of identifiers between customers at one snapshot (changed_at,
 -- from_customer_id, to_customer_id): what joined what, when, on which evidence. Read from
