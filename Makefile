@@ -46,8 +46,9 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 # Dagster UI on http://127.0.0.1:3000
+# One planned event per asset for a range run, not one per date (orchestration/cli.py).
 dev: setup
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 bench: setup
 	$(BIN)/python -m benchmarks.nightly

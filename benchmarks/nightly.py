@@ -75,18 +75,21 @@ def main() -> None:
     last = args.end_date
     held_back = hold_back(settings.landing_dir, last, root / "held_back")
     runs = {}
-    for name, action in (
-        ("full build", lambda: None),
-        ("one more night", lambda: restore(held_back, settings.landing_dir)),
-        ("nothing new", lambda: None),
-    ):
-        action()
-        started = time.perf_counter()
-        code = run_job(settings=settings, instance=instance)
-        seconds = time.perf_counter() - started
-        assert code == 0, f"{name}: cdw run exited {code}"
-        runs[name] = (seconds, *step_and_gate_seconds(instance))
-        print(f"{name}: {seconds:.1f} s", flush=True)
+    try:
+        for name, action in (
+            ("full build", lambda: None),
+            ("one more night", lambda: restore(held_back, settings.landing_dir)),
+            ("nothing new", lambda: None),
+        ):
+            action()
+            started = time.perf_counter()
+            code = run_job(settings=settings, instance=instance)
+            seconds = time.perf_counter() - started
+            assert code == 0, f"{name}: cdw run exited {code}"
+            runs[name] = (seconds, *step_and_gate_seconds(instance))
+            print(f"{name}: {seconds:.1f} s", flush=True)
+    finally:
+        restore(held_back, settings.landing_dir)  # the landing folder as it was generated
 
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         records, events = con.execute(
@@ -146,7 +149,8 @@ def hold_back(landing_dir: Path, day: date, aside: Path) -> list[tuple[Path, Pat
 
 def restore(moved: list[tuple[Path, Path]], landing_dir: Path) -> None:
     for target, folder in moved:
-        shutil.move(target, folder)
+        if target.exists():
+            shutil.move(target, folder)
 
 
 def step_and_gate_seconds(instance: DagsterInstance) -> tuple[dict[str, float], float]:

@@ -61,10 +61,13 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         # the ingest assets wrote, released by them before this step starts.
         os.environ["CDW_WAREHOUSE_PATH"] = warehouse.database
         full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+        # Only a build of the whole project is skipped or recorded (a subset from the UI
+        # leaves other models as they were).
+        whole = not context.is_subset
         with warehouse.get_connection() as con:
             key = build_inputs_key(con, manifest_path)
             unchanged = key == last_build_key(con)
-        if unchanged and not full_refresh:
+        if whole and unchanged and not full_refresh:
             # Same project, same visible deliveries: the build would change nothing.
             context.log.info(
                 "dbt build skipped: nothing became visible and the project did not change "
@@ -73,8 +76,9 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
             return
         args = ["build", *(["--full-refresh"] if full_refresh else [])]
         yield from dbt.cli(args, context=context).stream()
-        with warehouse.get_connection() as con:  # dbt's subprocess has released the file
-            record_build(con, key, context.run.run_id)
+        if whole:
+            with warehouse.get_connection() as con:  # dbt's subprocess released the file
+                record_build(con, key, context.run.run_id)
 
     return [dbt_build]
 
