@@ -129,7 +129,7 @@ def _pending_dates(settings: Settings, dates: list[date]) -> list[date] | None:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         try:
             return pending_dates(con, settings.landing_dir, dates)
-        except duckdb.CatalogException:  # no raw tables yet
+        except (duckdb.CatalogException, duckdb.BinderException):  # no or older raw tables
             return None
 
 
