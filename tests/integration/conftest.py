@@ -68,6 +68,7 @@ class Nights:
     nights: list[Night]
     rebuilt: dict[str, dict[str, tuple[int, str]]]  # the full rebuild of night 4's data
     releases: list[tuple]
+    redelivered_ids: list[str]  # the five messages of 06 delivered again with 07 (night 2)
 
 
 # Asked after every night (the warehouse changes from night to night).
@@ -77,8 +78,11 @@ FACTS = {
     "events_in_raw_by_day": "SELECT _partition, count(*) FROM raw.events GROUP BY 1 ORDER BY 1",
     "events_visible_by_day": "SELECT _partition, count(*) FROM visible.events "
     "GROUP BY 1 ORDER BY 1",
-    "redelivered_messages": "SELECT count(*) FROM staging.stg_events__messages "
-    "WHERE delivery_count > 1",
+    # Messages delivered on both 06 and 07 (the generator makes some such duplicates
+    # itself; night 2 re-delivers five more with 07, night 4 withdraws them again).
+    "delivered_06_and_07": "SELECT message_id, delivery_count FROM staging.stg_events__messages "
+    f"WHERE list_contains(delivery_partitions, DATE '{DAYS[0]}') "
+    f"AND list_contains(delivery_partitions, DATE '{DAYS[1]}') ORDER BY 1",
     "late_message": "SELECT count(*) FROM staging.stg_events__messages "
     "WHERE message_id = 'late-0001'",
     "requests_by_day": "SELECT _partition, count(*) FROM staging.stg_web_access__requests "
@@ -215,9 +219,9 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> Nights:
     done.append(run_night(settings))
 
     land(generated, landing, DAYS[3])
-    (landing / "events" / DAYS[1].isoformat() / "retry.jsonl").write_text(
-        duplicates_and_a_late_message(generated)
-    )
+    retry = duplicates_and_a_late_message(generated)
+    (landing / "events" / DAYS[1].isoformat() / "retry.jsonl").write_text(retry)
+    redelivered_ids = [json.loads(line)["messageId"] for line in retry.splitlines()][:5]
     done.append(run_night(settings))
 
     with duckdb.connect(str(settings.warehouse_path)) as con:
@@ -238,4 +242,10 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> Nights:
     done[-1].fingerprints = fingerprints(settings.warehouse_path)
 
     rebuilt = fingerprints(full_refresh_copy(settings, root))
-    return Nights(settings=settings, nights=done, rebuilt=rebuilt, releases=releases)
+    return Nights(
+        settings=settings,
+        nights=done,
+        rebuilt=rebuilt,
+        releases=releases,
+        redelivered_ids=redelivered_ids,
+    )
