@@ -16,6 +16,7 @@ import duckdb
 
 from orchestration.ingest.landing import (
     LandingFile,
+    files_for,
     fingerprint,
     readable_copy,
     repair_encoding,
@@ -250,8 +251,6 @@ def pending_dates(
 ) -> list[date]:
     """Delivery dates (of `dates` or already loaded) whose deliveries of some source are
     new, changed or withdrawn: what a run without a range has to load."""
-    from orchestration.ingest.landing import files_for
-
     loaded = [
         d for (d,) in con.execute("SELECT DISTINCT _partition FROM raw.load_audit").fetchall()
     ]

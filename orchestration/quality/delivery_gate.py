@@ -109,13 +109,13 @@ def record_verdicts(
     run_id: str | None,
 ) -> None:
     """Append the verdicts to state.delivery_verdicts, each for the delivery's current load
-    (raw.load_audit) — one statement, one transaction."""
+    (state.delivery_status, the one definition of it) — one statement, one transaction."""
     if not verdicts:
         return
     con.execute(
         """
         INSERT INTO state.delivery_verdicts
-        SELECT v.source, v.delivery_date, a.loaded_at, a.delivery_fingerprint,
+        SELECT v.source, v.delivery_date, a.loaded_at, coalesce(a.delivery_fingerprint, ''),
                v.passed_critical, v.held, v.critical_failed, v.warnings,
                v.validated_first, v.validated_last, $validated_at, $run_id
         FROM (
@@ -124,11 +124,7 @@ def record_verdicts(
                    unnest($critical) AS critical_failed, unnest($warnings) AS warnings,
                    unnest($first) AS validated_first, unnest($last) AS validated_last
         ) AS v
-        JOIN (
-            SELECT source, _partition AS delivery_date, max(_loaded_at) AS loaded_at,
-                   coalesce(max(delivery_fingerprint), '') AS delivery_fingerprint
-            FROM raw.load_audit GROUP BY ALL
-        ) AS a USING (source, delivery_date)
+        JOIN state.delivery_status AS a USING (source, delivery_date)
         ORDER BY v.source, v.delivery_date
         """,
         {
