@@ -14,10 +14,8 @@ from orchestration.settings import Settings
 def build_definitions(settings: Settings) -> Definitions:
     """Everything, bound to `settings` (warehouse file, landing folder, first delivery date,
     GX project): the one place settings enter the code location."""
-    ingest_assets, ingest_checks = build_ingest_assets(settings)
     return Definitions(
-        assets=[*ingest_assets, *build_dbt_assets(settings)],
-        asset_checks=ingest_checks,
+        assets=[*build_ingest_assets(settings), *build_dbt_assets(settings)],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         sensors=[build_landing_sensor(settings)],

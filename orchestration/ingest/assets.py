@@ -1,38 +1,44 @@
-"""One Dagster asset per landing source, partitioned by delivery date.
+"""The raw layer as one Dagster step: one asset per landing source, partitioned by delivery
+date, plus the user-agent lookup and the run summary, all materialized by one multi-asset.
 
-Every asset uses a single-run backfill policy, so loading a date range is one run, not one
-run per day. Within it, consecutive dates are loaded in batches of bounded size (all of a
-small source's range at once; a big source a few days at a time), progress logged per batch.
-
-Each asset then judges what it loaded: the Great Expectations gate validates the run's
-deliveries of that source (orchestration/quality/delivery_gate.py) and writes a verdict per
-delivery to `state.delivery_verdicts`. A delivery that fails a critical expectation is held
-(invisible to dbt through the `visible.<source>` views) and the asset's `gx_critical` check
-fails, naming it — but nothing downstream is skipped: every other delivery, source, model
-and mart builds on the accepted data.
+One step, not one per source: each Dagster step costs its own bookkeeping, and each Great
+Expectations validation rendered its Data Docs on its own (about a second each). Here the
+step loads every selected source (consecutive dates in batches of bounded size; unchanged
+deliveries skipped), then judges what it loaded: the gate validates the run's deliveries
+of each source (orchestration/quality/delivery_gate.py), renders every result's Data Docs
+page in one pass, and writes a verdict per delivery to `state.delivery_verdicts`. A
+delivery that fails a critical expectation is held (invisible to dbt through the
+`visible.<source>` views) and the source's `gx_critical` check fails, naming it — but
+nothing downstream is skipped: every other delivery, source, model and mart builds on the
+accepted data. The assets are subsettable (`can_subset`): materializing one source from
+the UI loads and judges only that source. A single-run backfill policy makes a date range
+one run, not one run per day.
 """
 
+import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 from dagster import (
+    AssetCheckKey,
     AssetCheckResult,
-    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    AssetSpec,
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
     TableColumn,
     TableSchema,
-    asset,
-    asset_check,
+    multi_asset,
 )
 from dagster_duckdb import DuckDBResource
 
@@ -50,6 +56,12 @@ from orchestration.state.holds import DeliveryStatus, delivery_statuses
 from orchestration.state.schema import NEVER_HELD, ensure_state
 
 GROUP = "raw"
+USER_AGENTS = AssetKey(["raw", "user_agents"])
+LOAD_SUMMARY = AssetKey(["raw", "load_summary"])
+
+
+def raw_key(source: Source) -> AssetKey:
+    return AssetKey(["raw", source.name])
 
 
 def _schema(source: Source) -> TableSchema:
@@ -61,26 +73,17 @@ def _schema(source: Source) -> TableSchema:
     )
 
 
-def build_ingest_assets(
-    settings: Settings,
-) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
-    """The raw assets (one per source), the user-agent lookup and the run summary, on the
-    delivery dates of `settings`, with the line-accounting checks."""
-    partitions = delivery_dates(settings)
-    assets = [build_raw_asset(s, partitions, settings.gx_project_dir) for s in SOURCES]
-    assets += [build_user_agents(partitions), build_load_summary(partitions)]
-    return assets, [build_accounting_check(s) for s in SOURCES]
+def build_ingest_assets(settings: Settings) -> list[AssetsDefinition]:
+    """The raw layer on the delivery dates of `settings`, judged with its GX project."""
+    return [build_raw_deliveries(delivery_dates(settings), settings.gx_project_dir)]
 
 
-def build_raw_asset(
-    source: Source, partitions: PartitionsDefinition, gx_project_dir: Path
-) -> AssetsDefinition:
-    @asset(
-        key=AssetKey(["raw", source.name]),
+def _source_spec(source: Source) -> AssetSpec:
+    return AssetSpec(
+        raw_key(source),
         group_name=GROUP,
-        partitions_def=partitions,
-        backfill_policy=BackfillPolicy.single_run(),
         kinds={"duckdb"},
+        skippable=True,
         description=f"{source.description} Landing: `landing/{source.name}/<date>/`. "
         "Bad records go to raw.quarantine with their reason.",
         metadata={
@@ -88,85 +91,211 @@ def build_raw_asset(
             "dagster/table_name": source.table,
             "format": source.format.value,
         },
-        check_specs=_gate_specs(source),
     )
-    def _load(
+
+
+def _specs() -> list[AssetSpec]:
+    return [
+        *(_source_spec(s) for s in SOURCES),
+        AssetSpec(
+            USER_AGENTS,
+            group_name=GROUP,
+            kinds={"duckdb"},
+            skippable=True,
+            deps=[AssetKey(["raw", "web_access"]), AssetKey(["raw", "events"])],
+            description="Lookup of every distinct user agent seen in web_access and events: "
+            "browser, OS, device, and whether it is a crawler (ua-parser + crawlerdetect), "
+            "parsed once each.",
+        ),
+        AssetSpec(
+            LOAD_SUMMARY,
+            group_name=GROUP,
+            kinds={"duckdb"},
+            skippable=True,
+            deps=[raw_key(s) for s in SOURCES],
+            description="The run summary: per source, files, records, rows loaded, rows "
+            "quarantined by reason (from raw.load_audit and raw.quarantine; counts only, no "
+            "personal data), and each source's freshness.",
+        ),
+    ]
+
+
+@dataclass
+class SourceLoad:
+    """What the step loaded of one source: the deliveries to judge and the totals."""
+
+    judged: list[date] = field(default_factory=list)  # dates with new or changed files
+    loaded: list[date] = field(default_factory=list)  # every date of the source in raw
+    totals: Counter[str] = field(default_factory=Counter)
+    reasons: str = ""
+
+
+def build_raw_deliveries(
+    partitions: PartitionsDefinition, gx_project_dir: Path
+) -> AssetsDefinition:
+    @multi_asset(
+        name="raw_deliveries",
+        specs=_specs(),
+        check_specs=[c for s in SOURCES for c in _check_specs(s)],
+        partitions_def=partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        can_subset=True,
+    )
+    def raw_deliveries(
         context: AssetExecutionContext, warehouse: DuckDBResource, landing: LandingResource
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
+        selected = context.selected_asset_keys
+        sources = [s for s in SOURCES if raw_key(s) in selected]
         dates = partition_dates(context.partition_keys)
-        loaded_at = datetime.now(UTC)
-        totals: Counter[str] = Counter()
+        reload = context.run.tags.get(RELOAD_TAG) == "true"
+        started = time.perf_counter()
         with warehouse.get_connection() as con:
             ensure_tables(con)
             ensure_state(con)
-            delivered = [(d, files_for(landing.path, source.name, d)) for d in dates]
-            if context.run.tags.get(RELOAD_TAG) != "true":
-                delivered = changed_deliveries(con, source, delivered)
-            with_files = [(d, files) for d, files in delivered if files]
-            batches = batch_deliveries(delivered)
-            for number, batch in enumerate(batches, start=1):
-                audits = load_deliveries(con, source, batch, loaded_at, context.run.run_id)
-                for a in audits:
-                    totals.update(
-                        files=1,
-                        records=a.records_in,
-                        loaded=a.raw_rows,
-                        quarantined=a.quarantined_rows,
-                    )
-                context.log.info(
-                    f"{source.name} {batch[0][0]} .. {batch[-1][0]}: "
-                    f"{len(audits)} file(s), {sum(a.records_in for a in audits):,} records, "
-                    f"{sum(a.quarantined_rows for a in audits):,} quarantined "
-                    f"[batch {number}/{len(batches)}]"
-                )
-            loaded = [
-                d
-                for (d,) in con.execute(
-                    "SELECT DISTINCT _partition FROM raw.load_audit WHERE source = ?",
-                    [source.name],
-                ).fetchall()
-            ]
-            (reasons,) = con.execute(
-                """
-                SELECT coalesce(string_agg(reason || ': ' || n, ', ' ORDER BY reason), '')
-                FROM (SELECT reason, count(*) AS n FROM raw.quarantine
-                      WHERE source = ? AND _partition BETWEEN ? AND ? GROUP BY reason)
-                """,
-                [source.name, dates[0], dates[-1]],
-            ).fetchone()
-        context.log.info(
-            f"{source.name}: {len(with_files)} of {len(dates)} days had new or changed deliveries; "
-            f"{totals['records']:,} records → {totals['loaded']:,} loaded, "
-            f"{totals['quarantined']:,} quarantined"
-        )
+            loads = {
+                s.name: _load_source(context, con, landing.path, s, dates, reload) for s in sources
+            }
+        loading = time.perf_counter() - started
         # The gate opens the file itself: the loading connection is closed by now.
-        verdicts, results = judge_deliveries(
-            Path(warehouse.database),
-            source.name,
-            [d for d, _ in with_files],
-            loaded,
-            project=gx_project_dir,
+        verdicts, results = _judge(
+            context, Path(warehouse.database), sources, loads, gx_project_dir
         )
-        for result in results:
-            context.log.info(result.summary())
+        context.log.info(
+            f"load {loading:.1f}s, gate {time.perf_counter() - started - loading:.1f}s "
+            f"({len(results)} validation(s) of {len(sources)} source(s))"
+        )
         with warehouse.get_connection() as con:
             record_verdicts(con, verdicts, context.run.run_id)
-            held = [s for s in delivery_statuses(con, ("held",)) if s.source == source.name]
-        yield MaterializeResult(
-            metadata={
-                "days_with_deliveries": len(with_files),
-                "files": totals["files"],
-                "records_in": totals["records"],
-                "rows_loaded": totals["loaded"],
-                "rows_quarantined": totals["quarantined"],
-                "quarantine_reasons": reasons or "none",
-                "dagster/partition_row_count": totals["loaded"],
-                "deliveries_held": len(held),
-            }
-        )
-        yield from _gate_results(source, verdicts, held, results)
+            held = delivery_statuses(con, ("held",))
+            unbalanced = {s.name: _unbalanced_files(con, s, dates) for s in sources}
+            if USER_AGENTS in selected:
+                user_agents = _update_user_agents(context, con, dates)
+            if LOAD_SUMMARY in selected:
+                summary = _summarise_run(context, con, dates, warehouse.database)
+        for source in sources:
+            load = loads[source.name]
+            source_verdicts = [v for v in verdicts if v.source == source.name]
+            source_held = [h for h in held if h.source == source.name]
+            yield MaterializeResult(
+                asset_key=raw_key(source),
+                metadata={
+                    "days_with_deliveries": len(load.judged),
+                    "files": load.totals["files"],
+                    "records_in": load.totals["records"],
+                    "rows_loaded": load.totals["loaded"],
+                    "rows_quarantined": load.totals["quarantined"],
+                    "quarantine_reasons": load.reasons or "none",
+                    "dagster/partition_row_count": load.totals["loaded"],
+                    "deliveries_held": len(source_held),
+                },
+            )
+            source_results = [r for r in results if r.suite == f"raw_{source.name}"]
+            checks = [
+                *_gate_results(source, source_verdicts, source_held, source_results),
+                _accounting_result(source, unbalanced[source.name]),
+            ]
+            yield from (
+                c
+                for c in checks
+                if AssetCheckKey(raw_key(source), c.check_name) in context.selected_asset_check_keys
+            )
+        if USER_AGENTS in selected:
+            yield user_agents
+        if LOAD_SUMMARY in selected:
+            yield summary
 
-    return _load
+    return raw_deliveries
+
+
+def _load_source(
+    context: AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    source: Source,
+    dates: list[date],
+    reload: bool,
+) -> SourceLoad:
+    loaded_at = datetime.now(UTC)
+    load = SourceLoad()
+    delivered = [(d, files_for(landing_dir, source.name, d)) for d in dates]
+    if not reload:
+        delivered = changed_deliveries(con, source, delivered)
+    load.judged = [d for d, files in delivered if files]
+    batches = batch_deliveries(delivered)
+    for number, batch in enumerate(batches, start=1):
+        audits = load_deliveries(con, source, batch, loaded_at, context.run.run_id)
+        for a in audits:
+            load.totals.update(
+                files=1, records=a.records_in, loaded=a.raw_rows, quarantined=a.quarantined_rows
+            )
+        context.log.info(
+            f"{source.name} {batch[0][0]} .. {batch[-1][0]}: "
+            f"{len(audits)} file(s), {sum(a.records_in for a in audits):,} records, "
+            f"{sum(a.quarantined_rows for a in audits):,} quarantined "
+            f"[batch {number}/{len(batches)}]"
+        )
+    load.loaded = [
+        d
+        for (d,) in con.execute(
+            "SELECT DISTINCT _partition FROM raw.load_audit WHERE source = ?", [source.name]
+        ).fetchall()
+    ]
+    (load.reasons,) = con.execute(
+        """
+        SELECT coalesce(string_agg(reason || ': ' || n, ', ' ORDER BY reason), '')
+        FROM (SELECT reason, count(*) AS n FROM raw.quarantine
+              WHERE source = ? AND _partition BETWEEN ? AND ? GROUP BY reason)
+        """,
+        [source.name, dates[0], dates[-1]],
+    ).fetchone()
+    totals = load.totals
+    context.log.info(
+        f"{source.name}: {len(load.judged)} of {len(dates)} days had new or changed deliveries; "
+        f"{totals['records']:,} records → {totals['loaded']:,} loaded, "
+        f"{totals['quarantined']:,} quarantined"
+    )
+    return load
+
+
+def _judge(
+    context: AssetExecutionContext,
+    warehouse_path: Path,
+    sources: list[Source],
+    loads: dict[str, SourceLoad],
+    gx_project_dir: Path,
+) -> tuple[list[DeliveryVerdict], list]:
+    """Every source's verdicts, then every validation's Data Docs page in one pass."""
+    verdicts: list[DeliveryVerdict] = []
+    results: list = []
+    for source in sources:
+        load = loads[source.name]
+        if not load.judged:
+            continue
+        source_verdicts, source_results = judge_deliveries(
+            warehouse_path, source.name, load.judged, load.loaded, project=gx_project_dir
+        )
+        verdicts += source_verdicts
+        results += source_results
+    if results:
+        from orchestration.quality.gx_gate import render_data_docs  # importing GX takes seconds
+
+        results = render_data_docs(results, gx_project_dir)
+    for result in results:
+        context.log.info(result.summary())
+    return verdicts, results
+
+
+def _check_specs(source: Source) -> list[AssetCheckSpec]:
+    return [
+        *_gate_specs(source),
+        AssetCheckSpec(
+            "line_accounting",
+            asset=raw_key(source),
+            description="Every landed record is a raw row, a quarantine row or a suppression: "
+            "records in (raw.load_audit) = rows counted in raw and quarantine, per file of "
+            "the run's delivery dates.",
+        ),
+    ]
 
 
 def _gate_specs(source: Source) -> list[AssetCheckSpec]:
@@ -178,13 +307,13 @@ def _gate_specs(source: Source) -> list[AssetCheckSpec]:
     return [
         AssetCheckSpec(
             "gx_critical",
-            asset=AssetKey(["raw", source.name]),
+            asset=raw_key(source),
             description=f"Critical expectations of suite raw_{source.name} on each delivery "
             f"of the run ({held}; other deliveries and everything downstream still build).",
         ),
         AssetCheckSpec(
             "gx_warnings",
-            asset=AssetKey(["raw", source.name]),
+            asset=raw_key(source),
             description=f"Warning expectations of suite raw_{source.name} (reported only).",
         ),
     ]
@@ -202,7 +331,7 @@ def _gate_results(
     a hold stays red until it is re-delivered or released) and when a delivery judged in
     this run failed a critical expectation (for consent and privacy requests, which are
     never held, that is the only way it shows)."""
-    key = AssetKey(["raw", source.name])
+    key = raw_key(source)
     failed = [v for v in verdicts if not v.passed_critical and not v.held]
     docs = next((str(r.data_docs_path) for r in reversed(results) if r.data_docs_path), "-")
     yield AssetCheckResult(
@@ -240,116 +369,80 @@ def _gate_results(
     )
 
 
-def build_accounting_check(source: Source):
-    @asset_check(
-        asset=AssetKey(["raw", source.name]),
-        name="line_accounting",
-        description="Every landed record is a raw row, a quarantine row or a suppression: "
-        "records in (raw.load_audit) = rows counted in raw and quarantine, per file.",
-    )
-    def _check(warehouse: DuckDBResource) -> AssetCheckResult:
-        with warehouse.get_connection() as con:
-            rows = con.execute(
-                f"""
-                WITH raw_rows AS (
-                    SELECT _partition, _file, count(*) AS n FROM {source.table} GROUP BY ALL
-                ),
-                quarantined AS (
-                    SELECT _partition, _file, count(*) AS n FROM raw.quarantine
-                    WHERE source = ? GROUP BY ALL
-                )
-                SELECT a._file, a.records_in, coalesce(r.n, 0), coalesce(q.n, 0),
-                       a.suppressed_rows
-                FROM raw.load_audit a
-                LEFT JOIN raw_rows r USING (_partition, _file)
-                LEFT JOIN quarantined q USING (_partition, _file)
-                WHERE a.source = ?
-                  AND a.records_in <> coalesce(r.n, 0) + coalesce(q.n, 0) + a.suppressed_rows
-                ORDER BY a._file
-                """,
-                [source.name, source.name],
-            ).fetchall()
-        return AssetCheckResult(
-            passed=not rows,
-            severity=AssetCheckSeverity.ERROR,
-            metadata={
-                "unbalanced_files": len(rows),
-                "first_unbalanced": MetadataValue.json(
-                    [
-                        {"file": f, "in": i, "raw": r, "quarantined": q, "suppressed": s}
-                        for f, i, r, q, s in rows[:20]
-                    ]
-                ),
-            },
+def _unbalanced_files(
+    con: duckdb.DuckDBPyConnection, source: Source, dates: list[date]
+) -> list[tuple]:
+    """Files of the run's dates whose records in differ from the rows counted in raw,
+    quarantine and suppressions (recounted from the tables, not taken from the audit)."""
+    return con.execute(
+        f"""
+        WITH raw_rows AS (
+            SELECT _partition, _file, count(*) AS n FROM {source.table}
+            WHERE _partition BETWEEN $first AND $last GROUP BY ALL
+        ),
+        quarantined AS (
+            SELECT _partition, _file, count(*) AS n FROM raw.quarantine
+            WHERE source = $source AND _partition BETWEEN $first AND $last GROUP BY ALL
         )
+        SELECT a._file, a.records_in, coalesce(r.n, 0), coalesce(q.n, 0), a.suppressed_rows
+        FROM raw.load_audit a
+        LEFT JOIN raw_rows r USING (_partition, _file)
+        LEFT JOIN quarantined q USING (_partition, _file)
+        WHERE a.source = $source AND a._partition BETWEEN $first AND $last
+          AND a.records_in <> coalesce(r.n, 0) + coalesce(q.n, 0) + a.suppressed_rows
+        ORDER BY a._file
+        """,
+        {"source": source.name, "first": dates[0], "last": dates[-1]},
+    ).fetchall()
 
-    return _check
 
-
-def build_user_agents(partitions: PartitionsDefinition) -> AssetsDefinition:
-    @asset(
-        key=AssetKey(["raw", "user_agents"]),
-        group_name=GROUP,
-        partitions_def=partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-        deps=[AssetKey(["raw", "web_access"]), AssetKey(["raw", "events"])],
-        kinds={"duckdb"},
-        description="Lookup of every distinct user agent seen in web_access and events: "
-        "browser, OS, device, and whether it is a crawler (ua-parser + crawlerdetect), "
-        "parsed once each.",
+def _accounting_result(source: Source, rows: list[tuple]) -> AssetCheckResult:
+    return AssetCheckResult(
+        check_name="line_accounting",
+        asset_key=raw_key(source),
+        passed=not rows,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "unbalanced_files": len(rows),
+            "first_unbalanced": MetadataValue.json(
+                [
+                    {"file": f, "in": i, "raw": r, "quarantined": q, "suppressed": s}
+                    for f, i, r, q, s in rows[:20]
+                ]
+            ),
+        },
     )
-    def user_agents(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
-        return _update_user_agents(context, warehouse)
-
-    return user_agents
 
 
 def _update_user_agents(
-    context: AssetExecutionContext, warehouse: DuckDBResource
+    context: AssetExecutionContext, con: duckdb.DuckDBPyConnection, dates: list[date]
 ) -> MaterializeResult:
-    dates = partition_dates(context.partition_keys)
-    with warehouse.get_connection() as con:
-        added = update_user_agents(con, dates[0], dates[-1])
-        total, crawlers = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE is_crawler) FROM raw.user_agents"
-        ).fetchone()
+    added = update_user_agents(con, dates[0], dates[-1])
+    total, crawlers = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE is_crawler) FROM raw.user_agents"
+    ).fetchone()
     context.log.info(f"user agents: {added:,} new, {total:,} known, {crawlers:,} crawlers")
     return MaterializeResult(
-        metadata={"new_user_agents": added, "user_agents": total, "crawlers": crawlers}
+        asset_key=USER_AGENTS,
+        metadata={"new_user_agents": added, "user_agents": total, "crawlers": crawlers},
     )
 
 
-def build_load_summary(partitions: PartitionsDefinition) -> AssetsDefinition:
-    @asset(
-        key=AssetKey(["raw", "load_summary"]),
-        group_name=GROUP,
-        partitions_def=partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-        deps=[AssetKey(["raw", s.name]) for s in SOURCES],
-        kinds={"duckdb"},
-        description="The run summary: per source, files, records, rows loaded, rows "
-        "quarantined by reason (from raw.load_audit and raw.quarantine; counts only, no "
-        "personal data).",
-    )
-    def load_summary(
-        context: AssetExecutionContext, warehouse: DuckDBResource
-    ) -> MaterializeResult:
-        return _summarise_run(context, warehouse)
-
-    return load_summary
-
-
-def _summarise_run(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
-    dates = partition_dates(context.partition_keys)
+def _summarise_run(
+    context: AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    dates: list[date],
+    warehouse: str,
+) -> MaterializeResult:
     today = datetime.now(UTC).date()
-    with warehouse.get_connection() as con:
-        summaries = summarise(con, dates[0], dates[-1], [s.name for s in SOURCES])
-        freshness = source_freshness(con, today)
-    text = render(summaries, dates[0], dates[-1], warehouse.database)
+    summaries = summarise(con, dates[0], dates[-1], [s.name for s in SOURCES])
+    freshness = source_freshness(con, today)
+    text = render(summaries, dates[0], dates[-1], warehouse)
     context.log.info("\n" + text)
     stale = [f for f in freshness if not f.fresh]
     (context.log.warning if stale else context.log.info)(render_freshness(freshness, today))
     return MaterializeResult(
+        asset_key=LOAD_SUMMARY,
         metadata={
             "summary": MetadataValue.md(f"```\n{text}\n```"),
             "not_fresh": MetadataValue.json({f.source: f.verdict for f in stale}),
@@ -357,6 +450,6 @@ def _summarise_run(context: AssetExecutionContext, warehouse: DuckDBResource) ->
             "rows_loaded": sum(s.loaded for s in summaries),
             "rows_quarantined": sum(s.quarantined for s in summaries),
             "balanced": all(s.balanced for s in summaries),
-            "warehouse": warehouse.database,
-        }
+            "warehouse": warehouse,
+        },
     )

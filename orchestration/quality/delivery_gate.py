@@ -47,8 +47,9 @@ def judge_deliveries(
     project: Path | None = None,
 ) -> tuple[list[DeliveryVerdict], list]:
     """A verdict for each delivery date of `source` in `deliveries` (loaded in raw), and
-    the GateResults of the validations that decided them (for the Data Docs and the run
-    log). `loaded` is every delivery date of the source in raw (judged or not).
+    the GateResults of the validations that decided them (for the run log; their Data Docs
+    pages are not rendered yet: pass every source's results to `gx_gate.render_data_docs`
+    once). `loaded` is every delivery date of the source in raw (judged or not).
 
     The caller must hold no connection to the warehouse file (the GX gate opens it).
     """
@@ -57,8 +58,10 @@ def judge_deliveries(
     results: list = []
 
     def validate(days: list[date]):
-        # Each validation is a checkpoint run: its result page goes into the Data Docs.
-        result = validate_raw(warehouse_path, source, days[0], days[-1], project=project)
+        # Each result is stored in the GX project; its Data Docs page is rendered later.
+        result = validate_raw(
+            warehouse_path, source, days[0], days[-1], build_docs=False, project=project
+        )
         results.append(result)
         return result
 

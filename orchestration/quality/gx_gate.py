@@ -8,6 +8,8 @@
   `first..last` (both None: the whole table) and returns a `GateResult`.
 * `validate_raw(warehouse_path, source, first, last)` is the same for suite `raw_<source>`;
   `validate_all_raw(...)` runs every raw suite and builds Data Docs once.
+* `render_data_docs(results)` renders results validated with `build_docs=False` in one pass
+  (what the nightly gate does after validating every source).
 * `build_data_docs()` rebuilds the whole Data Docs site; `data_docs_index()` is its
   index.html (expectations/uncommitted/data_docs/local_site/index.html).
 
@@ -103,6 +105,8 @@ class GateResult:
     seconds: float = 0.0
     run_name: str = ""
     notes: list[str] = field(default_factory=list)
+    # Where GX stored the result (uncommitted/validations/): what `render_data_docs` renders.
+    identifier: ValidationResultIdentifier | None = field(default=None, compare=False)
 
     @property
     def failed_critical(self) -> list[ExpectationOutcome]:
@@ -220,19 +224,33 @@ def _validate_many(
     project: Path | None,
 ) -> list[GateResult]:
     project = project or project_dir()
-    runs = [
-        _validate(warehouse_path, suite, table, first, last, False, project)
+    results = [
+        validate_table(warehouse_path, suite, table, first, last, False, project)
         for suite, table in targets
     ]
-    if not build_docs:
-        return [r for r, _ in runs]
-    context = open_context(project, Path(os.devnull))
+    return render_data_docs(results, project) if build_docs else results
+
+
+def render_data_docs(results: list[GateResult], project: Path | None = None) -> list[GateResult]:
+    """Render the pages of `results` (validated with build_docs=False) and the Data Docs
+    index in one pass; the results with their pages' paths.
+
+    Rendering costs about a second a validation when done one by one (each rebuilds the
+    index), so a run validates everything first and renders once."""
+    stored = [r for r in results if r.identifier is not None]
+    if not stored:
+        return results
+    project = project or project_dir()
+    context = open_context(project, Path(os.devnull))  # no connection is made
     # The results and their suites' pages (the index lists a suite once its page exists).
-    suites = [ExpectationSuiteIdentifier(name=suite) for suite in dict(targets)]
+    suites = [ExpectationSuiteIdentifier(name=name) for name in sorted({r.suite for r in stored})]
     context.build_data_docs(
-        site_names=[DOCS_SITE], resource_identifiers=[*(i for _, i in runs), *suites]
+        site_names=[DOCS_SITE], resource_identifiers=[*(r.identifier for r in stored), *suites]
     )
-    return [_with_docs(result, _docs_path(context, identifier)) for result, identifier in runs]
+    return [
+        _with_docs(r, _docs_path(context, r.identifier)) if r.identifier is not None else r
+        for r in results
+    ]
 
 
 def validate_table(
@@ -251,10 +269,9 @@ def validate_table(
     suite is unknown, validates another table, or GX does not produce a result for every
     expectation; a failed expectation is a result, not an exception.
     """
-    result, _ = _validate(
+    return _validate(
         warehouse_path, suite_name, table, first, last, build_docs, project or project_dir()
     )
-    return result
 
 
 # --- implementation ----------------------------------------------------------------------
@@ -268,7 +285,7 @@ def _validate(
     last: date | None,
     build_docs: bool,
     project: Path,
-) -> tuple[GateResult, ValidationResultIdentifier]:
+) -> GateResult:
     if (first is None) != (last is None):
         raise ValueError("give both first and last, or neither (whole table)")
     if first is not None and last is not None and first > last:
@@ -335,9 +352,10 @@ def _validate(
         seconds=seconds,
         run_name=run_name,
         notes=notes,
+        identifier=identifier,
     )
     log.info(result.summary())
-    return result, identifier
+    return result
 
 
 def _check_connection(engine: Any, first: date | None, last: date | None) -> None:
