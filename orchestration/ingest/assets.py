@@ -245,7 +245,8 @@ def build_accounting_check(source: Source):
         asset=AssetKey(["raw", source.name]),
         name="line_accounting",
         description="Every landed record is a raw row, a quarantine row or a suppression: "
-        "records in (raw.load_audit) = rows counted in raw and quarantine, per file.",
+        "records in (raw.load_audit) = rows counted in raw and quarantine, per file. A file "
+        "that was not read has no records and is listed by name (files_not_read).",
     )
     def _check(warehouse: DuckDBResource) -> AssetCheckResult:
         with warehouse.get_connection() as con:
@@ -269,6 +270,11 @@ def build_accounting_check(source: Source):
                 """,
                 [source.name, source.name],
             ).fetchall()
+            not_read = con.execute(
+                "SELECT _file, refused_reason FROM raw.load_audit "
+                "WHERE source = ? AND refused_reason IS NOT NULL ORDER BY _file",
+                [source.name],
+            ).fetchall()
         return AssetCheckResult(
             passed=not rows,
             severity=AssetCheckSeverity.ERROR,
@@ -280,6 +286,7 @@ def build_accounting_check(source: Source):
                         for f, i, r, q, s in rows[:20]
                     ]
                 ),
+                "files_not_read": MetadataValue.json({f: reason for f, reason in not_read}),
             },
         )
 

@@ -34,6 +34,8 @@ from datetime import date
 from pathlib import Path
 
 GZIP_MAGIC = b"\x1f\x8b"
+# Open the file itself, never what a symbolic link names; never wait on a pipe.
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 # Byte-order marks of encodings other than UTF-8: such a file is not text the contract
 # allows, and every line of it would be garbage.
 FOREIGN_BOMS = {
@@ -256,7 +258,7 @@ def _open_regular(file: LandingFile) -> int:
     """A descriptor of the landing file itself: never through a symbolic link, never a
     pipe (opening one could block), never a file other than the one listed."""
     try:
-        fd = os.open(file.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(file.path, OPEN_FLAGS)
     except FileNotFoundError as error:
         raise FileRefused(
             "file_vanished", f"{file.relative} was listed but is gone: not read"
@@ -356,7 +358,7 @@ def _estimated_text_bytes(file: LandingFile) -> int:
     if file.refused:
         return 0
     try:
-        fd = os.open(file.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(file.path, OPEN_FLAGS)
     except OSError:
         return 0  # the loader will say why
     with os.fdopen(fd, "rb") as handle:

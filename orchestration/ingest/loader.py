@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.ingest.landing import (
+    OPEN_FLAGS,
     FileRefused,
     LandingFile,
     files_for,
@@ -267,7 +268,7 @@ def _recheck(
         if path is None or path != f.path:
             continue  # refused already, or a copy of our own
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            fd = os.open(path, OPEN_FLAGS)
             os.close(fd)
             continue
         except FileNotFoundError:
