@@ -168,6 +168,7 @@ def build_raw_deliveries(
             record_verdicts(con, verdicts, context.run.run_id)
             held = delivery_statuses(con, ("held",))
             unbalanced = {s.name: _unbalanced_files(con, s, dates) for s in sources}
+            not_read = {s.name: _files_not_read(con, s, dates) for s in sources}
             if USER_AGENTS in selected:
                 user_agents = _update_user_agents(context, con, dates)
             if LOAD_SUMMARY in selected:
@@ -192,7 +193,7 @@ def build_raw_deliveries(
             source_results = [r for r in results if r.suite == f"raw_{source.name}"]
             checks = [
                 *_gate_results(source, source_verdicts, source_held, source_results),
-                _accounting_result(source, unbalanced[source.name]),
+                _accounting_result(source, unbalanced[source.name], not_read[source.name]),
             ]
             yield from (
                 c
@@ -293,7 +294,8 @@ def _check_specs(source: Source) -> list[AssetCheckSpec]:
             asset=raw_key(source),
             description="Every landed record is a raw row, a quarantine row or a suppression: "
             "records in (raw.load_audit) = rows counted in raw and quarantine, per file of "
-            "the run's delivery dates.",
+            "the run's delivery dates. A file that was not read has no records and is listed "
+            "by name (files_not_read).",
         ),
     ]
 
@@ -396,7 +398,20 @@ def _unbalanced_files(
     ).fetchall()
 
 
-def _accounting_result(source: Source, rows: list[tuple]) -> AssetCheckResult:
+def _files_not_read(
+    con: duckdb.DuckDBPyConnection, source: Source, dates: list[date]
+) -> list[tuple]:
+    """Files of the run's dates the loader refused or could not read, with the reason."""
+    return con.execute(
+        "SELECT _file, refused_reason FROM raw.load_audit WHERE source = $source "
+        "AND _partition BETWEEN $first AND $last AND refused_reason IS NOT NULL ORDER BY _file",
+        {"source": source.name, "first": dates[0], "last": dates[-1]},
+    ).fetchall()
+
+
+def _accounting_result(
+    source: Source, rows: list[tuple], not_read: list[tuple]
+) -> AssetCheckResult:
     return AssetCheckResult(
         check_name="line_accounting",
         asset_key=raw_key(source),
@@ -410,6 +425,7 @@ def _accounting_result(source: Source, rows: list[tuple]) -> AssetCheckResult:
                     for f, i, r, q, s in rows[:20]
                 ]
             ),
+            "files_not_read": MetadataValue.json({f: reason for f, reason in not_read}),
         },
     )
 

@@ -7,6 +7,7 @@ one transaction, so a partition is either fully the new delivery or untouched.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,9 +16,12 @@ from pathlib import Path
 import duckdb
 
 from orchestration.ingest.landing import (
+    OPEN_FLAGS,
+    FileRefused,
     LandingFile,
     files_for,
     fingerprint,
+    literal_pattern,
     readable_copy,
     repair_encoding,
 )
@@ -57,9 +61,31 @@ CREATE TABLE IF NOT EXISTS raw.load_audit (
     balanced BOOLEAN NOT NULL,
     _loaded_at TIMESTAMPTZ NOT NULL,
     run_id VARCHAR,
-    delivery_fingerprint VARCHAR
+    delivery_fingerprint VARCHAR,
+    refused_reason VARCHAR,
+    refused_detail VARCHAR
 )
 """
+
+# Deliveries a run did not load because their files changed while it read them (one row
+# per attempt; deleted when the delivery loads). The delivery keeps its earlier load, if
+# any; the next run reads it again.
+SKIPPED_DDL = """
+CREATE TABLE IF NOT EXISTS raw.load_skipped (
+    source VARCHAR NOT NULL,
+    _partition DATE NOT NULL,
+    reason VARCHAR NOT NULL,
+    detail VARCHAR NOT NULL,
+    _loaded_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR
+)
+"""
+
+AUDIT_COLUMNS = (
+    "source, _partition, _file, file_bytes, records_in, header_records, blank_lines, "
+    "raw_rows, quarantined_rows, suppressed_rows, balanced, _loaded_at, run_id, "
+    "delivery_fingerprint, refused_reason, refused_detail"
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +98,8 @@ class FileAudit:
     quarantined_rows: int
     suppressed_rows: int
     blank_lines: int
+    refused_reason: str | None = None
+    refused_detail: str | None = None
 
     @property
     def balanced(self) -> bool:
@@ -80,6 +108,19 @@ class FileAudit:
 
 class AccountingError(RuntimeError):
     """Records in ≠ raw rows + quarantined rows + suppressed rows for some file."""
+
+
+class LiteralReadError(RuntimeError):
+    """DuckDB's reader returned other files than the ones named (a path read as a pattern)."""
+
+
+@dataclass(frozen=True)
+class SkippedDelivery:
+    """A delivery not loaded: its files changed while they were read."""
+
+    source: str
+    partition: date
+    detail: str
 
 
 def configure(con: duckdb.DuckDBPyConnection) -> None:
@@ -96,6 +137,10 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, sources: tuple[Source, ...] = 
     # Added after the first warehouses were built: the version of the delivery (its files'
     # names, sizes and times) that a steward's release names.
     con.execute("ALTER TABLE raw.load_audit ADD COLUMN IF NOT EXISTS delivery_fingerprint VARCHAR")
+    # Added with file-level safety: why a file was not read (NULL: it was read).
+    con.execute("ALTER TABLE raw.load_audit ADD COLUMN IF NOT EXISTS refused_reason VARCHAR")
+    con.execute("ALTER TABLE raw.load_audit ADD COLUMN IF NOT EXISTS refused_detail VARCHAR")
+    con.execute(SKIPPED_DDL)
     existing = {
         (table, column)
         for table, column in con.execute(
@@ -123,29 +168,55 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, sources: tuple[Source, ...] = 
             con.execute(f"COMMENT ON COLUMN {source.table}.{name} IS {sql_literal(description)}")
 
 
-def _stage_lines(con: duckdb.DuckDBPyConnection, files: list[LandingFile], tmp_dir: Path) -> None:
-    """`_files(read_path, file, partition, file_bytes)` and `_lines(file, line_no, _text,
-    bad_encoding)` for every physical line of the files."""
-    readable = {f.relative: readable_copy(f, tmp_dir) for f in files}
+def _stage_lines(
+    con: duckdb.DuckDBPyConnection, files: list[LandingFile], tmp_dir: Path
+) -> list[SkippedDelivery]:
+    """`_files(read_path, file, partition, file_bytes, delivery_fingerprint, refused_reason,
+    refused_detail)` and `_lines(file, line_no, _text, bad_encoding)` for every physical line
+    of the files that could be read.
+
+    A file that is not read (refused at listing, or unreadable) is a `_files` row without a
+    `read_path`, its reason naming the file. A delivery whose files changed on disk while
+    they were read is left out of both and returned: it must not be loaded half."""
+    readable: dict[str, Path] = {}
+    refusals: dict[str, FileRefused] = {}
+    for f in files:
+        try:
+            readable[f.relative] = readable_copy(f, tmp_dir)
+        except FileRefused as refused:
+            refusals[f.relative] = refused
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _files (read_path VARCHAR, file VARCHAR, "
-        "partition DATE, file_bytes BIGINT, delivery_fingerprint VARCHAR)"
+        "partition DATE, file_bytes BIGINT, delivery_fingerprint VARCHAR, "
+        "refused_reason VARCHAR, refused_detail VARCHAR)"
     )
     if files:
         versions = {
             day: fingerprint([f for f in files if f.partition == day])
             for day in {f.partition for f in files}
         }
-        # One literal VALUES insert: executemany costs ~10 ms a row, list parameters ~3 ms.
-        values = ", ".join(
-            f"({sql_literal(str(readable[f.relative]))}, {sql_literal(f.relative)}, "
-            f"DATE '{f.partition.isoformat()}', {f.size}, {sql_literal(versions[f.partition])})"
-            for f in files
+        con.execute(
+            "INSERT INTO _files SELECT unnest($read_path), unnest($file), unnest($partition), "
+            "unnest($bytes), unnest($version), unnest($reason), unnest($detail)",
+            {
+                "read_path": [_path_or_none(readable.get(f.relative)) for f in files],
+                "file": [f.relative for f in files],
+                "partition": [f.partition for f in files],
+                "bytes": [f.size for f in files],
+                "version": [versions[f.partition] for f in files],
+                "reason": [_refusal(refusals, f, "reason") for f in files],
+                "detail": [_refusal(refusals, f, "detail") for f in files],
+            },
         )
-        con.execute(f"INSERT INTO _files VALUES {values}")
     bad_lines: dict[str, list[int]] = {}
     try:
-        _read_lines(con)
+        try:
+            _read_lines(con, tmp_dir)
+        except (duckdb.IOException, LiteralReadError):
+            # A file went away (or was swapped) after it was checked: account it, read the rest.
+            if not _recheck(con, files, readable, refusals):
+                raise
+            _read_lines(con, tmp_dir)
     except duckdb.InvalidInputException as error:
         if "UTF-8" not in str(error):
             raise
@@ -158,7 +229,8 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, files: list[LandingFile], tmp_d
                 con.execute(
                     "UPDATE _files SET read_path = ? WHERE file = ?", [str(repaired), relative]
                 )
-        _read_lines(con)
+        _read_lines(con, tmp_dir)
+    skipped = _changed_while_read(con, files, refusals)
     rows = [(rel, n) for rel, numbers in bad_lines.items() for n in numbers]
     if not rows:
         # The common case: no copy of the text, just a flag column.
@@ -166,7 +238,7 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, files: list[LandingFile], tmp_d
             "CREATE OR REPLACE TEMP VIEW _lines AS "
             "SELECT file, line_no, _text, FALSE AS bad_encoding FROM _lines_read"
         )
-        return
+        return skipped
     con.execute("CREATE OR REPLACE TEMP TABLE _bad_lines (file VARCHAR, line_no BIGINT)")
     con.execute(
         "INSERT INTO _bad_lines SELECT unnest($files), unnest($lines)",
@@ -179,6 +251,88 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, files: list[LandingFile], tmp_d
         FROM _lines_read l LEFT JOIN _bad_lines b USING (file, line_no)
         """
     )
+    return skipped
+
+
+def _recheck(
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandingFile],
+    readable: dict[str, Path],
+    refusals: dict[str, FileRefused],
+) -> bool:
+    """After DuckDB failed to open a file: the files that can no longer be opened as they
+    were listed become refusals (`file_vanished`, …). False when every file is still fine."""
+    found = False
+    for f in files:
+        path = readable.get(f.relative)
+        if path is None or path != f.path:
+            continue  # refused already, or a copy of our own
+        try:
+            fd = os.open(path, OPEN_FLAGS)
+            os.close(fd)
+            continue
+        except FileNotFoundError:
+            refused = FileRefused("file_vanished", f"{f.relative} was listed but is gone: not read")
+        except OSError as error:
+            refused = FileRefused("unreadable", f"{f.relative} cannot be opened ({error.strerror})")
+        found = True
+        refusals[f.relative] = refused
+        del readable[f.relative]
+        con.execute(
+            "UPDATE _files SET read_path = NULL, refused_reason = $reason, "
+            "refused_detail = $detail WHERE file = $file",
+            {"reason": refused.reason, "detail": refused.detail, "file": f.relative},
+        )
+    return found
+
+
+def _path_or_none(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def _refusal(refusals: dict[str, FileRefused], f: LandingFile, part: str) -> str | None:
+    refused = refusals.get(f.relative)
+    return None if refused is None else getattr(refused, part)
+
+
+def _changed_while_read(
+    con: duckdb.DuckDBPyConnection, files: list[LandingFile], refusals: dict[str, FileRefused]
+) -> list[SkippedDelivery]:
+    """Deliveries whose folder, listed again after reading, differs from the listing the
+    loader read: a file added, removed, replaced, grown or rewritten. (A file that was gone
+    when it was to be read is accounted as `file_vanished`, not a change.) Their files are
+    dropped from `_files` and `_lines_read`."""
+    skipped: list[SkippedDelivery] = []
+    by_day: dict[tuple[str, date], list[LandingFile]] = {}
+    for f in files:
+        by_day.setdefault((f.source, f.partition), []).append(f)
+    for (source, day), listed in sorted(by_day.items()):
+        vanished = {
+            f.relative for f in listed
+            if f.relative in refusals and refusals[f.relative].reason == "file_vanished"
+        }  # fmt: skip
+        changes = [
+            f"{f.relative}: {change}"
+            for f in listed
+            if f.relative not in vanished and (change := f.changed_on_disk())
+        ]
+        names = {f.relative for f in listed}
+        changes += [
+            f"{f.relative}: added"
+            for f in files_for(listed[0].root, source, day)
+            if f.relative not in names
+        ]
+        if changes:
+            skipped.append(SkippedDelivery(source, day, "; ".join(changes)))
+    if skipped:
+        dropped = [s.partition for s in skipped]
+        con.execute(
+            "DELETE FROM _lines_read WHERE file IN "
+            "(SELECT file FROM _files WHERE list_contains($days, partition))",
+            {"days": dropped},
+        )
+        con.execute("DELETE FROM _files WHERE list_contains($days, partition)", {"days": dropped})
+    return skipped
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -191,29 +345,52 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"DROP {kind} {name}")
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection) -> None:
-    paths = [p for (p,) in con.execute("SELECT read_path FROM _files").fetchall()]
+def _read_lines(con: duckdb.DuckDBPyConnection, tmp_dir: Path) -> None:
+    """`_lines_read(file, line_no, _text)`: every physical line of every readable file,
+    each file read by its literal path (never as a glob pattern)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _lines_read (file VARCHAR, line_no BIGINT, _text VARCHAR)"
+    )
+    paths = [
+        p for (p,) in con.execute(
+            "SELECT read_path FROM _files WHERE read_path IS NOT NULL ORDER BY file"
+        ).fetchall()
+    ]  # fmt: skip
     if not paths:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _lines_read (file VARCHAR, line_no BIGINT, _text VARCHAR)"
-        )
         return
+    patterns = [literal_pattern(p) for p in paths]
+    # What each pattern names (file names only: no content is read here). A pattern that
+    # matches another file, or none, would lose or double a file while the books balance.
+    named = con.execute(
+        "SELECT filename, count(*) FROM read_text($patterns) GROUP BY ALL",
+        {"patterns": patterns},
+    ).fetchall()
+    if sorted(named) != sorted((p, 1) for p in paths):
+        wrong = sorted(set(paths) ^ {name for name, _ in named})
+        raise LiteralReadError(f"files read by pattern differ from the files named: {wrong}")
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _lines_read AS
-        WITH contents AS (
+        INSERT INTO _lines_read
+        WITH texts AS (
             SELECT f.file,
+                   -- a UTF-8 byte-order mark belongs to the file, not to its first line
+                   CASE WHEN starts_with(t.content, chr(65279)) THEN substr(t.content, 2)
+                        ELSE t.content END AS content
+            FROM read_text($patterns) t JOIN _files f ON t.filename = f.read_path
+        ),
+        contents AS (
+            SELECT file,
                    -- the newline ending the last line does not start another line
-                   CASE WHEN t.content = '' THEN []
-                        WHEN suffix(t.content, chr(10))
-                        THEN string_split(left(t.content, length(t.content) - 1), chr(10))
-                        ELSE string_split(t.content, chr(10)) END AS lines
-            FROM read_text(?) t JOIN _files f ON t.filename = f.read_path
+                   CASE WHEN content = '' THEN []
+                        WHEN suffix(content, chr(10))
+                        THEN string_split(left(content, length(content) - 1), chr(10))
+                        ELSE string_split(content, chr(10)) END AS lines
+            FROM texts
         )
         SELECT c.file, u.line_no, rtrim(u._text, chr(13)) AS _text
         FROM contents c, unnest(c.lines) WITH ORDINALITY AS u(_text, line_no)
         """,
-        [paths],
+        {"patterns": patterns},
     )
 
 
@@ -273,16 +450,44 @@ def load_deliveries(
 
     A date with no files is cleared (its delivery was withdrawn). All dates of the batch are
     parsed together, set-based, and written in one transaction.
+
+    A file that cannot be read at all (docs/landing.md, "Files that are not read") is one
+    audit row with its reason and no rows; the rest of its delivery loads (and the gate
+    holds the delivery). A delivery whose files changed while they were read is not loaded
+    (its earlier load, if any, stays): it is recorded in `raw.load_skipped` and logged.
     """
     configure(con)
     columns = source.column_names()
-    dates = [day for day, _ in deliveries]
     files = [f for _, day_files in deliveries for f in day_files]
     with tempfile.TemporaryDirectory(prefix="cdw-load-") as tmp:
         # Read before the transaction: a file DuckDB refuses (bad UTF-8) must not abort it.
-        _stage_lines(con, files, Path(tmp))
+        skipped = _stage_lines(con, files, Path(tmp))
+        skipped_days = {s.partition for s in skipped}
+        dates = [day for day, _ in deliveries if day not in skipped_days]
+        for s in skipped:
+            log.warning(
+                f"{source.name} {s.partition}: not loaded, its files changed while they were "
+                f"read ({s.detail}); the next run reads it again"
+            )
         con.execute("BEGIN TRANSACTION")
         try:
+            con.execute(
+                "DELETE FROM raw.load_skipped WHERE source = $source "
+                "AND list_contains($dates, _partition)",
+                {"source": source.name, "dates": [day for day, _ in deliveries]},
+            )
+            if skipped:
+                con.execute(
+                    "INSERT INTO raw.load_skipped SELECT $source, unnest($days), "
+                    "'changed_while_read', unnest($details), $loaded_at, $run_id",
+                    {
+                        "source": source.name,
+                        "days": [s.partition for s in skipped],
+                        "details": [s.detail for s in skipped],
+                        "loaded_at": loaded_at,
+                        "run_id": run_id,
+                    },
+                )
             for table in (source.table, "raw.quarantine", "raw.load_audit"):
                 source_filter = "" if table == source.table else " AND source = $source"
                 con.execute(
@@ -353,7 +558,7 @@ def _audit(
     """Records in (from the split) against rows out (counted in the target tables)."""
     con.execute(
         f"""
-        INSERT INTO raw.load_audit
+        INSERT INTO raw.load_audit ({AUDIT_COLUMNS})
         WITH records_in AS (
             SELECT file, count(*) FILTER (WHERE NOT is_header AND NOT is_blank) AS records_in,
                    count(*) FILTER (WHERE is_header) AS header_records,
@@ -372,7 +577,7 @@ def _audit(
                coalesce(records_in, 0), coalesce(header_records, 0), coalesce(blank_lines, 0),
                coalesce(raw_rows, 0), coalesce(quarantined_rows, 0), 0 AS suppressed_rows,
                coalesce(records_in, 0) = coalesce(raw_rows, 0) + coalesce(quarantined_rows, 0),
-               $loaded_at, $run_id, f.delivery_fingerprint
+               $loaded_at, $run_id, f.delivery_fingerprint, f.refused_reason, f.refused_detail
         FROM _files f
         LEFT JOIN records_in USING (file)
         LEFT JOIN raw_rows USING (file) LEFT JOIN quarantined USING (file)
@@ -398,7 +603,7 @@ def _audit(
     rows = con.execute(
         """
         SELECT _partition, _file, records_in, raw_rows, quarantined_rows, suppressed_rows,
-               blank_lines
+               blank_lines, refused_reason, refused_detail
         FROM raw.load_audit WHERE source = $source AND list_contains($dates, _partition)
         ORDER BY _partition, _file
         """,

@@ -50,6 +50,17 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# A line of nothing but these is blank (not a record): spaces, tabs, CR, vertical tab,
+# form feed.
+BLANK_CHARACTERS = " \t\r\v\f"
+
+
+def _blank_line(expr: str) -> str:
+    """SQL: `expr` is empty or only white space (tabs included, not only spaces)."""
+    chars = " || ".join(f"chr({ord(c)})" for c in BLANK_CHARACTERS)
+    return f"trim({expr}, {chars}) = ''"
+
+
 def _blank(expr: str) -> str:
     return f"nullif(trim({expr}), '') IS NULL"
 
@@ -67,13 +78,13 @@ def records_sql(source: Source) -> str:
     """`_records`: one row per record. Line formats: one non-blank line. CSV: physical lines
     grouped while a quoted field is open (odd running count of quote characters)."""
     if source.format is not Format.CSV:
-        return """
+        return f"""
             CREATE OR REPLACE TEMP VIEW _records AS
             SELECT file, line_no AS line, _text, bad_encoding, FALSE AS is_header,
-                   TRUE AS closed, trim(_text) = '' AS is_blank
+                   TRUE AS closed, {_blank_line("_text")} AS is_blank
             FROM _lines
         """
-    return """
+    return f"""
         CREATE OR REPLACE TEMP TABLE _records AS
         WITH quote_counts AS (
             SELECT *, length(_text) - length(replace(_text, '"', '')) AS quotes FROM _lines
@@ -100,7 +111,7 @@ def records_sql(source: Source) -> str:
             GROUP BY file, record_no
         ),
         blank_marked AS (
-            SELECT *, closed AND trim(_text) = '' AS is_blank FROM grouped
+            SELECT *, closed AND {_blank_line("_text")} AS is_blank FROM grouped
         ),
         header_marked AS (
             SELECT *,

@@ -1,7 +1,9 @@
-"""The run summary: per source, files, records, rows loaded, rows quarantined by reason.
+"""The run summary: per source, files, records, rows loaded, rows quarantined by reason,
+files not read (by name, with the reason) and deliveries not loaded because their files
+changed while they were read.
 
-Built from `raw.load_audit` and `raw.quarantine` only — counts, reasons and file names,
-never record contents, so it is safe to print and log.
+Built from `raw.load_audit`, `raw.quarantine` and `raw.load_skipped` only — counts, reasons
+and file names, never record contents, so it is safe to print and log.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ class SourceSummary:
     blank_lines: int = 0
     balanced: bool = True
     reasons: dict[str, int] = field(default_factory=dict)
+    # (file, reason) of every file that was not read
+    files_not_read: list[tuple[str, str]] = field(default_factory=list)
+    # (delivery date, what changed) of every delivery not loaded: changed while read
+    not_loaded: list[tuple[date, str]] = field(default_factory=list)
 
 
 def summarise(
@@ -63,7 +69,46 @@ def summarise(
     ).fetchall():
         if source in summaries:
             summaries[source].reasons[reason] = count
+    refused = (
+        con.execute(
+            """
+            SELECT source, _file, refused_reason FROM raw.load_audit
+            WHERE _partition BETWEEN $first AND $last AND refused_reason IS NOT NULL
+            ORDER BY ALL
+            """,
+            params,
+        ).fetchall()
+        if _has_column(con, "raw", "load_audit", "refused_reason")
+        else []  # a warehouse not loaded since file-level safety came
+    )
+    for source, file, reason in refused:
+        if source in summaries:
+            summaries[source].files_not_read.append((file, reason))
+    skipped = (
+        con.execute(
+            """
+            SELECT source, _partition, detail FROM raw.load_skipped
+            WHERE _partition BETWEEN $first AND $last ORDER BY ALL
+            """,
+            params,
+        ).fetchall()
+        if _has_column(con, "raw", "load_skipped", "detail")
+        else []
+    )
+    for source, day, detail in skipped:
+        if source in summaries:
+            summaries[source].not_loaded.append((day, detail))
     return [summaries[s] for s in sources]
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, schema: str, table: str, column: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? AND column_name = ?",
+            [schema, table, column],
+        ).fetchone()[0]
+    )
 
 
 def render(summaries: list[SourceSummary], first: date, last: date, warehouse: Path) -> str:
@@ -98,5 +143,19 @@ def render(summaries: list[SourceSummary], first: date, last: date, warehouse: P
         if balanced
         else "Line accounting: MISMATCH — see raw.load_audit where not balanced"
     )
+    not_read = [(s.source, f, r) for s in summaries for f, r in s.files_not_read]
+    if not_read:
+        lines.append(
+            f"Files not read ({len(not_read)}; each holds its delivery back, consent and "
+            "privacy requests excepted; reasons in raw.load_audit.refused_detail):"
+        )
+        lines += [f"  {file}: {reason}" for _, file, reason in not_read]
+    not_loaded = [(s.source, d, detail) for s in summaries for d, detail in s.not_loaded]
+    if not_loaded:
+        lines.append(
+            f"Deliveries NOT loaded ({len(not_loaded)}): their files changed while they were "
+            "read; the next run reads them again:"
+        )
+        lines += [f"  {source} {day}: {detail}" for source, day, detail in not_loaded]
     lines.append(f"Warehouse: {warehouse}  (tables raw.<source>, raw.quarantine, raw.load_audit)")
     return "\n".join(lines)

@@ -11,6 +11,10 @@ when a pass fails a critical expectation is its range split in two and each half
 validated again, down to the single deliveries that fail: k bad deliveries among n cost
 about 1 + 2·k·log2(n) passes, and the verdicts name the delivery, never "the run".
 
+A file of the delivery that could not be read at all (a corrupt or truncated archive, a
+foreign encoding, a file gone before it was read, a symbolic link: `refused_reason` in
+raw.load_audit) fails the delivery too, named: `[critical] file not read: <file> (<reason>)`.
+
 Warnings never hold anything; they are recorded with the range whose validation saw them.
 Consent and privacy-request deliveries are never held (state.schema.NEVER_HELD): their
 failures are reported the same way and their rows flow on.
@@ -18,7 +22,7 @@ failures are reported the same way and their rows flow on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -55,6 +59,9 @@ def judge_deliveries(
     """
     from orchestration.quality.gx_gate import validate_raw  # importing GX takes seconds
 
+    # Read before GX opens the file (one configuration per file per process).
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        refusals = file_refusals(con, source, deliveries)
     results: list = []
 
     def validate(days: list[date]):
@@ -78,7 +85,39 @@ def judge_deliveries(
         return verdicts
 
     verdicts = [v for run in contiguous_runs(deliveries, loaded) for v in judge(run)]
-    return verdicts, results
+    return [with_file_refusals(v, refusals.get(v.delivery_date, ())) for v in verdicts], results
+
+
+def file_refusals(
+    con: duckdb.DuckDBPyConnection, source: str, days: list[date]
+) -> dict[date, tuple[str, ...]]:
+    """Per delivery date, a critical failure for each file of its current load that was not
+    read (raw.load_audit.refused_reason), naming the file and the reason."""
+    found: dict[date, tuple[str, ...]] = {}
+    for day, file, reason in con.execute(
+        """
+        SELECT _partition, _file, refused_reason FROM raw.load_audit
+        WHERE source = $source AND list_contains($days, _partition)
+          AND refused_reason IS NOT NULL
+        ORDER BY _partition, _file
+        """,
+        {"source": source, "days": list(days)},
+    ).fetchall():
+        found[day] = (*found.get(day, ()), f"[critical] file not read: {file} ({reason})")
+    return found
+
+
+def with_file_refusals(verdict: DeliveryVerdict, refusals: tuple[str, ...]) -> DeliveryVerdict:
+    """The verdict of a delivery some of whose files were not read: failed, and held unless
+    its source is never held (reported only)."""
+    if not refusals:
+        return verdict
+    return replace(
+        verdict,
+        passed_critical=False,
+        held=verdict.source not in NEVER_HELD,
+        critical_failed=(*refusals, *verdict.critical_failed),
+    )
 
 
 def contiguous_runs(deliveries: list[date], loaded: list[date]) -> list[list[date]]:
