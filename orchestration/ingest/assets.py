@@ -75,7 +75,11 @@ def _schema(source: Source) -> TableSchema:
 
 def build_ingest_assets(settings: Settings) -> list[AssetsDefinition]:
     """The raw layer on the delivery dates of `settings`, judged with its GX project."""
-    return [build_raw_deliveries(delivery_dates(settings), settings.gx_project_dir)]
+    return [
+        build_raw_deliveries(
+            delivery_dates(settings), settings.gx_project_dir, settings.first_delivery_date
+        )
+    ]
 
 
 def _source_spec(source: Source) -> AssetSpec:
@@ -131,8 +135,11 @@ class SourceLoad:
 
 
 def build_raw_deliveries(
-    partitions: PartitionsDefinition, gx_project_dir: Path
+    partitions: PartitionsDefinition, gx_project_dir: Path, first_delivery_date: date
 ) -> AssetsDefinition:
+    """`first_delivery_date` bounds the plausible range of timestamps (the loader
+    quarantines earlier ones as `implausible_timestamp`)."""
+
     @multi_asset(
         name="raw_deliveries",
         specs=_specs(),
@@ -153,7 +160,10 @@ def build_raw_deliveries(
             ensure_tables(con)
             ensure_state(con)
             loads = {
-                s.name: _load_source(context, con, landing.path, s, dates, reload) for s in sources
+                s.name: _load_source(
+                    context, con, landing.path, s, dates, reload, first_delivery_date
+                )
+                for s in sources
             }
         loading = time.perf_counter() - started
         # The gate opens the file itself: the loading connection is closed by now.
@@ -215,6 +225,7 @@ def _load_source(
     source: Source,
     dates: list[date],
     reload: bool,
+    first_delivery_date: date,
 ) -> SourceLoad:
     loaded_at = datetime.now(UTC)
     load = SourceLoad()
@@ -224,7 +235,9 @@ def _load_source(
     load.judged = [d for d, files in delivered if files]
     batches = batch_deliveries(delivered)
     for number, batch in enumerate(batches, start=1):
-        audits = load_deliveries(con, source, batch, loaded_at, context.run.run_id)
+        audits = load_deliveries(
+            con, source, batch, loaded_at, context.run.run_id, first_delivery_date
+        )
         for a in audits:
             load.totals.update(
                 files=1, records=a.records_in, loaded=a.raw_rows, quarantined=a.quarantined_rows

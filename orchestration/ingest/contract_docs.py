@@ -11,7 +11,8 @@ What it writes:
   attributes;
 * the per-source tables of `docs/landing.md`, each between
   `<!-- contract:<source>:start -->` and `<!-- contract:<source>:end -->` (and the load
-  metadata between `<!-- contract:load_metadata:… -->`); the prose around them is
+  metadata between `<!-- contract:load_metadata:… -->`, the schema-drift policy and the
+  loader's warnings between `<!-- contract:drift:… -->`); the prose around them is
   hand-written and left alone.
 
 The sources YAML carries no data tests: blocking rules on raw data live in the GX raw gate
@@ -30,7 +31,11 @@ from pathlib import Path
 from orchestration.ingest.sources import (
     CUSTOMER_REFERENCE,
     DAILY_FRESHNESS,
+    DRIFT_POLICY,
+    FIRST_DELIVERY,
+    FUTURE_SLACK_DAYS,
     LOAD_METADATA,
+    LOAD_WARNINGS,
     LOADED_AT_FIELD,
     RAW_SOURCE_DESCRIPTION,
     RAW_SOURCE_NAME,
@@ -48,6 +53,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STAGING_DIR = Path("dbt_project/models/staging")
 LANDING_DOC = Path("docs/landing.md")
 LOAD_METADATA_BLOCK = "load_metadata"
+DRIFT_BLOCK = "drift"
 COMMAND = "python -m orchestration.ingest.contract_docs --write"
 
 _YAML_HEADER = f"""\
@@ -100,9 +106,16 @@ def _rules(source: Source, f: Field) -> list[str]:
         rules.append(f"required when {f.required_when}")
     if f.timestamp:
         rules.append("validated as a timestamp when present")
+    if f.plausible_range:
+        rules.append(f"quarantined outside {_plausible_range(f)}")
     if f.number:
         rules.append("validated as a number when present")
     return rules
+
+
+def _plausible_range(f: Field) -> str:
+    since = "CDW_FIRST_DELIVERY_DATE" if f.not_before == FIRST_DELIVERY else f"{f.not_before}"
+    return f"{since} .. delivery date + {FUTURE_SLACK_DAYS} day"
 
 
 def column_description(source: Source, f: Field) -> str:
@@ -217,6 +230,8 @@ def _doc_rules(source: Source, f: Field) -> str:
         rules.append(_identity_letter(source))
     if f.timestamp:
         rules.append("T")
+    if f.plausible_range:
+        rules.append("P" if f.not_before == FIRST_DELIVERY else f"P ≥ {f.not_before}")
     if f.number:
         rules.append("N")
     if f.kind is Kind.JSON:
@@ -295,8 +310,27 @@ def render_load_metadata_block() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_drift_block() -> str:
+    """The schema-drift policy and the loader's warnings (docs/landing.md, "Schema drift")."""
+    lines = [
+        _BLOCK_NOTICE,
+        "",
+        "| the delivery has | what happens | outcome |",
+        "|---|---|---|",
+        *(f"| {_md(r.change)} | {_md(r.outcome)} | {r.severity} |" for r in DRIFT_POLICY),
+        "",
+        "The loader's warnings (`raw.load_warnings`; on the delivery's verdict as "
+        "`[warning] <kind>: <field> in <file> (<n> records from line <l>)`):",
+        "",
+        "| kind | applies to | meaning |",
+        "|---|---|---|",
+        *(f"| `{w.kind}` | {w.applies_to} | {_md(w.meaning)} |" for w in LOAD_WARNINGS),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def expected_blocks() -> dict[str, str]:
-    blocks = {LOAD_METADATA_BLOCK: render_load_metadata_block()}
+    blocks = {LOAD_METADATA_BLOCK: render_load_metadata_block(), DRIFT_BLOCK: render_drift_block()}
     blocks.update({s.name: render_source_block(s) for s in SOURCES})
     return blocks
 

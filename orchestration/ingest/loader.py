@@ -27,6 +27,7 @@ from orchestration.ingest.landing import (
 )
 from orchestration.ingest.parsing import parsed_sql, records_sql, sql_literal
 from orchestration.ingest.sources import LOAD_METADATA, SOURCES, Kind, Source
+from orchestration.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,24 @@ CREATE TABLE IF NOT EXISTS raw.load_skipped (
     _partition DATE NOT NULL,
     reason VARCHAR NOT NULL,
     detail VARCHAR NOT NULL,
+    _loaded_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR
+)
+"""
+
+# The loader's warnings on the records it loaded (docs/landing.md, "Schema drift"): one row
+# per file × kind × field (× detail), with the number of records and the first line. The
+# gate reports them on the file's delivery; they never hold anything.
+WARNINGS_DDL = """
+CREATE TABLE IF NOT EXISTS raw.load_warnings (
+    source VARCHAR NOT NULL,
+    _partition DATE NOT NULL,
+    _file VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    field VARCHAR NOT NULL,
+    detail VARCHAR,
+    records BIGINT NOT NULL,
+    first_line BIGINT NOT NULL,
     _loaded_at TIMESTAMPTZ NOT NULL,
     run_id VARCHAR
 )
@@ -141,6 +160,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, sources: tuple[Source, ...] = 
     con.execute("ALTER TABLE raw.load_audit ADD COLUMN IF NOT EXISTS refused_reason VARCHAR")
     con.execute("ALTER TABLE raw.load_audit ADD COLUMN IF NOT EXISTS refused_detail VARCHAR")
     con.execute(SKIPPED_DDL)
+    con.execute(WARNINGS_DDL)
     existing = {
         (table, column)
         for table, column in con.execute(
@@ -445,6 +465,7 @@ def load_deliveries(
     deliveries: list[tuple[date, list[LandingFile]]],
     loaded_at: datetime,
     run_id: str | None = None,
+    first_delivery_date: date | None = None,
 ) -> list[FileAudit]:
     """Replace `source`'s rows for each delivery date with the files delivered that day.
 
@@ -455,8 +476,13 @@ def load_deliveries(
     audit row with its reason and no rows; the rest of its delivery loads (and the gate
     holds the delivery). A delivery whose files changed while they were read is not loaded
     (its earlier load, if any, stays): it is recorded in `raw.load_skipped` and logged.
+
+    `first_delivery_date` is the lower bound of a timestamp's plausible range (default:
+    the setting CDW_FIRST_DELIVERY_DATE); the loader's warnings go to `raw.load_warnings`.
     """
     configure(con)
+    if first_delivery_date is None:
+        first_delivery_date = Settings.from_env().first_delivery_date
     columns = source.column_names()
     files = [f for _, day_files in deliveries for f in day_files]
     with tempfile.TemporaryDirectory(prefix="cdw-load-") as tmp:
@@ -488,7 +514,7 @@ def load_deliveries(
                         "run_id": run_id,
                     },
                 )
-            for table in (source.table, "raw.quarantine", "raw.load_audit"):
+            for table in (source.table, "raw.quarantine", "raw.load_audit", "raw.load_warnings"):
                 source_filter = "" if table == source.table else " AND source = $source"
                 con.execute(
                     f"DELETE FROM {table} WHERE list_contains($dates, _partition){source_filter}",
@@ -496,7 +522,7 @@ def load_deliveries(
                 )
             _drop_temp(con, "_records")  # a table for CSV, a view for line formats
             con.execute(records_sql(source))
-            con.execute(parsed_sql(source))
+            con.execute(parsed_sql(source, first_delivery_date))
             con.execute(
                 f"""
                 INSERT INTO {source.table} ({", ".join(columns)}, _extra, _file, _line,
@@ -517,6 +543,18 @@ def load_deliveries(
                 WHERE p.problem IS NOT NULL ORDER BY f.partition, p.file, p.line
                 """,
                 {"source": source.name, "loaded_at": loaded_at},
+            )
+            con.execute(
+                """
+                INSERT INTO raw.load_warnings
+                SELECT $source, f.partition, w.file, w.flag.kind, w.flag.field, w.flag.detail,
+                       count(*), min(w.line), $loaded_at, $run_id
+                FROM (SELECT file, line, unnest(flags) AS flag FROM _parsed
+                      WHERE flags IS NOT NULL) AS w
+                JOIN _files f USING (file)
+                GROUP BY ALL ORDER BY ALL
+                """,
+                {"source": source.name, "loaded_at": loaded_at, "run_id": run_id},
             )
             audits = _audit(con, source, dates, loaded_at, run_id)
             unbalanced = [a for a in audits if not a.balanced]
@@ -543,9 +581,12 @@ def load_partition(
     files: list[LandingFile],
     loaded_at: datetime,
     run_id: str | None = None,
+    first_delivery_date: date | None = None,
 ) -> list[FileAudit]:
     """Replace `source`'s rows for one delivery date."""
-    return load_deliveries(con, source, [(partition, files)], loaded_at, run_id)
+    return load_deliveries(
+        con, source, [(partition, files)], loaded_at, run_id, first_delivery_date
+    )
 
 
 def _audit(

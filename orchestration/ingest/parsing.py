@@ -13,12 +13,47 @@ the record's text for quarantined records.
 from __future__ import annotations
 
 import json
+from datetime import date
 
-from orchestration.ingest.sources import Format, Kind, Source
+from orchestration.ingest.sources import (
+    FIRST_DELIVERY,
+    FUTURE_SLACK_DAYS,
+    Field,
+    Format,
+    Kind,
+    Source,
+)
 
 # A CSV field after a leading comma: a quoted field ("" escapes a quote) or a bare one.
 # Every field is matched *with* its leading comma, so no match is ever empty.
 CSV_FIELD = r',("(?:[^"]|"")*"|[^,"]*)'
+
+# Where a CSV record ends (records_sql). Each physical line maps "inside a quoted field at
+# its start?" to "inside one at its end?", decided by three patterns. From outside a quoted
+# field, the line opens one when it ends in a quoted field not yet closed; a quote that
+# does not start a field (`27" screen`) opens nothing (the record is `csv_bad_quoting`, the
+# next line starts the next record). From inside one, the line stays inside when all its
+# quotes are doubled, and is inside again at its end when, after the closing quote, its
+# last field opens another.
+_CSV_CLOSED_FIELD = r'"(?:[^"]|"")*"|[^,"][^,]*'
+_CSV_OPEN_TAIL = r'"(?:[^"]|"")*'
+CSV_LINE_OPENS = rf"(?:(?:{_CSV_CLOSED_FIELD})?,)*{_CSV_OPEN_TAIL}"
+CSV_LINE_STAYS_OPEN = r'(?:[^"]|"")*'
+CSV_LINE_REOPENS = rf'(?:[^"]|"")*"[^,]*(?:,(?:{_CSV_CLOSED_FIELD})?)*,{_CSV_OPEN_TAIL}'
+
+# A timestamp that states its UTC offset (or Z, UTC, GMT) after its time of day; any other
+# readable timestamp is naive (`naive_timestamp` warning), read as UTC.
+TIMESTAMP_WITH_OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$"
+# A text value a spreadsheet would run as a formula (`spreadsheet_formula` warning).
+SPREADSHEET_FORMULA = r"^\s*(?:=|[+@-]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\()"
+# The first line of a file that is a JSON array rather than JSON lines: `[` alone, or `[`
+# then an object or the end of the array.
+JSON_ARRAY_START = r"^\s*\[\s*(?:\{|\]|$)"
+NUL = "chr(0)"
+REPLACEMENT_CHARACTER = "chr(65533)"
+
+# The flags a record carries (docs/landing.md, "Warnings"): kind, field, detail.
+FLAG_TYPE = "STRUCT(kind VARCHAR, field VARCHAR, detail VARCHAR)"
 
 _QUOTED = r'"((?:[^"\\]|\\.)*)"'
 ACCESS_LOG_LINE = (
@@ -76,7 +111,8 @@ def _problem(reason: str, detail: str | None = None) -> str:
 
 def records_sql(source: Source) -> str:
     """`_records`: one row per record. Line formats: one non-blank line. CSV: physical lines
-    grouped while a quoted field is open (odd running count of quote characters)."""
+    grouped while a quoted field is open (CSV_LINE_OPENS and friends: a stray quote in a
+    bare field does not open one, so it cannot swallow the records after it)."""
     if source.format is not Format.CSV:
         return f"""
             CREATE OR REPLACE TEMP VIEW _records AS
@@ -86,14 +122,36 @@ def records_sql(source: Source) -> str:
         """
     return f"""
         CREATE OR REPLACE TEMP TABLE _records AS
-        WITH quote_counts AS (
-            SELECT *, length(_text) - length(replace(_text, '"', '')) AS quotes FROM _lines
+        WITH transitions AS (
+            -- each line: inside a quoted field at its end, when outside (opens) / inside
+            -- (stays) at its start
+            SELECT *,
+                   regexp_full_match(_text, {sql_literal(CSV_LINE_OPENS)}) AS opens,
+                   regexp_full_match(_text, {sql_literal(CSV_LINE_STAYS_OPEN)})
+                   OR regexp_full_match(_text, {sql_literal(CSV_LINE_REOPENS)}) AS stays
+            FROM _lines
+        ),
+        flips AS (
+            -- a line is a constant (opens = stays), keeps the state (opens < stays) or
+            -- flips it (opens > stays); count the flips
+            SELECT *, sum((opens AND NOT stays)::INT) OVER running AS flips
+            FROM transitions
+            WINDOW running AS (PARTITION BY file ORDER BY line_no ROWS UNBOUNDED PRECEDING)
+        ),
+        last_constant AS (
+            SELECT *,
+                   last_value(CASE WHEN opens = stays THEN {{'open': opens, 'flips': flips}} END
+                              IGNORE NULLS) OVER running AS constant
+            FROM flips
+            WINDOW running AS (PARTITION BY file ORDER BY line_no ROWS UNBOUNDED PRECEDING)
         ),
         record_ends AS (
+            -- inside a quoted field after this line: the last constant's state, flipped
+            -- once per flip since (the file starts outside)
             SELECT *,
-                   sum(quotes) OVER running % 2 = 0 AS ends_record
-            FROM quote_counts
-            WINDOW running AS (PARTITION BY file ORDER BY line_no ROWS UNBOUNDED PRECEDING)
+                   coalesce(constant.open, FALSE)
+                   = ((flips - coalesce(constant.flips, 0)) % 2 = 1) AS ends_record
+            FROM last_constant
         ),
         numbered AS (
             SELECT *,
@@ -127,12 +185,30 @@ def records_sql(source: Source) -> str:
     """
 
 
-def _json_lines_parsed(source: Source) -> tuple[str, list[str]]:
-    """FROM clause and problem conditions for JSON lines."""
+def _flag(kind: str, field: str, detail: str | None = None) -> str:
+    """SQL: the struct of one warning flag (FLAG_TYPE)."""
+    detail_sql = detail if detail else "NULL::VARCHAR"
+    return f"{{'kind': {sql_literal(kind)}, 'field': {sql_literal(field)}, 'detail': {detail_sql}}}"
+
+
+def _format_checks(conditions: list[tuple[str, str]]) -> list[str]:
+    return [f"WHEN {c} THEN {p}" for c, p in conditions]
+
+
+# Checks every format starts with: the line's bytes.
+_LINE_CONDITIONS = [
+    ("bad_encoding", _problem("invalid_encoding")),
+    (f"contains(_text, {NUL})", _problem("nul_character")),
+]
+
+
+def _json_lines_parsed(source: Source) -> tuple[str, list[str], list[str]]:
+    """FROM clause, problem conditions and warning flags for JSON lines."""
     text_fields = [f for f in source.fields if f.kind is Kind.TEXT]
     json_fields = [f for f in source.fields if f.kind is Kind.JSON]
     text_paths = "[" + ", ".join(sql_literal(f"$.{f.key}") for f in text_fields) + "]"
     json_paths = "[" + ", ".join(sql_literal(f"$.{f.key}") for f in json_fields) + "]"
+    all_paths = "[" + ", ".join(sql_literal(f"$.{f.key}") for f in source.fields) + "]"
     known = json.dumps({f.key: None for f in source.fields})
     columns = [f"texts[{i}] AS {f.column}" for i, f in enumerate(text_fields, start=1)]
     columns += [
@@ -146,7 +222,10 @@ def _json_lines_parsed(source: Source) -> tuple[str, list[str]]:
     from_sql = f"""
         WITH documents AS (
             SELECT file, line, _text, bad_encoding,
-                   CASE WHEN json_valid(_text) THEN _text::JSON END AS doc
+                   CASE WHEN json_valid(_text) THEN _text::JSON END AS doc,
+                   -- the first record of the file opens a JSON array: not JSON lines
+                   first_value(regexp_matches(_text, {sql_literal(JSON_ARRAY_START)}))
+                       OVER (PARTITION BY file ORDER BY line) AS in_json_array
             FROM _records WHERE NOT is_blank
         ),
         objects AS (
@@ -155,11 +234,12 @@ def _json_lines_parsed(source: Source) -> tuple[str, list[str]]:
         extracted AS (
             SELECT *,
                    CASE WHEN is_object THEN json_extract_string(doc, {text_paths}) END AS texts,
-                   CASE WHEN is_object THEN json_extract(doc, {json_paths}) END AS jsons
+                   CASE WHEN is_object THEN json_extract(doc, {json_paths}) END AS jsons,
+                   CASE WHEN is_object THEN json_type(doc, {all_paths}) END AS json_types
             FROM objects
         ),
         fields AS (
-            SELECT file, line, _text, bad_encoding, doc, is_object,
+            SELECT file, line, _text, bad_encoding, doc, is_object, in_json_array, json_types,
                    {", ".join(columns + nested)},
                    CASE WHEN is_object THEN
                        nullif(json_merge_patch(doc, {sql_literal(known)})::VARCHAR, '{{}}')::JSON
@@ -169,18 +249,27 @@ def _json_lines_parsed(source: Source) -> tuple[str, list[str]]:
         SELECT * FROM fields
     """
     conditions = [
-        ("bad_encoding", _problem("invalid_encoding")),
+        *_LINE_CONDITIONS,
+        ("in_json_array", _problem("json_array", "the file is a JSON array, not JSON lines")),
         ("doc IS NULL", _problem("invalid_json")),
         ("NOT is_object", _problem("not_json_object")),
+        # `\u0000` in a JSON string decodes to a real NUL: never stored
+        *((f"contains({f.column}, {NUL})", _problem("nul_character", f.key)) for f in text_fields),
     ]
-    return from_sql, [f"WHEN {c} THEN {p}" for c, p in conditions]
+    flags = [
+        f"CASE WHEN json_types[{i}] NOT IN ('NULL', {', '.join(map(sql_literal, expected))}) "
+        f"THEN {_flag('type_change', f.key, f'json_types[{i}]')} END"
+        for i, f in enumerate(source.fields, start=1)
+        if (expected := f.expected_json_types())
+    ]
+    return from_sql, _format_checks(conditions), flags
 
 
 def _nested_alias(detail: str) -> str:
     return "_nested_" + detail.replace(".", "_")
 
 
-def _csv_parsed(source: Source) -> tuple[str, list[str]]:
+def _csv_parsed(source: Source) -> tuple[str, list[str], list[str]]:
     known = "[" + ", ".join(sql_literal(f.key) for f in source.fields) + "]"
     columns = [
         # CSV cannot tell an empty field from a missing value: both load as NULL.
@@ -212,7 +301,7 @@ def _csv_parsed(source: Source) -> tuple[str, list[str]]:
                                                  ELSE v END) AS field_values
             FROM split
         )
-        SELECT file, line, _text, bad_encoding, closed, well_quoted,
+        SELECT file, line, _text, bad_encoding, closed, well_quoted, header,
                len(field_values) = len(header) AS right_width,
                {", ".join(columns)},
                CASE WHEN len(field_values) = len(header) THEN
@@ -223,15 +312,26 @@ def _csv_parsed(source: Source) -> tuple[str, list[str]]:
         FROM unquoted
     """
     conditions = [
-        ("bad_encoding", _problem("invalid_encoding")),
+        *_LINE_CONDITIONS,
         ("NOT closed", _problem("csv_unterminated_quote")),
         ("NOT well_quoted", _problem("csv_bad_quoting")),
         ("NOT right_width", _problem("csv_field_count")),
     ]
-    return from_sql, [f"WHEN {c} THEN {p}" for c, p in conditions]
+    flags = [
+        f"CASE WHEN NOT list_contains(header, {sql_literal(f.key)}) "
+        f"THEN {_flag('missing_column', f.key)} END"
+        for f in source.fields
+    ]
+    flags += [
+        f"CASE WHEN regexp_matches({f.column}, {sql_literal(SPREADSHEET_FORMULA)}) "
+        f"THEN {_flag('spreadsheet_formula', f.key)} END"
+        for f in source.fields
+        if not (f.timestamp or f.number)
+    ]
+    return from_sql, _format_checks(conditions), flags
 
 
-def _access_log_parsed(source: Source) -> tuple[str, list[str]]:
+def _access_log_parsed(source: Source) -> tuple[str, list[str], list[str]]:
     groups = "[" + ", ".join(sql_literal(g) for g in ACCESS_LOG_GROUPS) + "]"
     from_sql = f"""
         WITH matched AS (
@@ -262,15 +362,29 @@ def _access_log_parsed(source: Source) -> tuple[str, list[str]]:
         FROM request_parts
     """
     conditions = [
-        ("bad_encoding", _problem("invalid_encoding")),
+        *_LINE_CONDITIONS,
         ("NOT is_combined AND is_truncated", _problem("log_truncated")),
         ("NOT is_combined", _problem("log_unparseable")),
     ]
-    return from_sql, [f"WHEN {c} THEN {p}" for c, p in conditions]
+    return from_sql, _format_checks(conditions), []
 
 
-def _contract_conditions(source: Source) -> list[str]:
-    """Required fields, identifiers, timestamps, numbers — in that order (docs/landing.md)."""
+def _parsed_timestamp(source: Source, f: Field) -> str:
+    if source.format is Format.ACCESS_LOG:
+        return f"try_strptime(trim({f.column}), {sql_literal(ACCESS_LOG_TIME_FORMAT)})"
+    return f"try_cast(trim({f.column}) AS TIMESTAMPTZ)"
+
+
+def lower_bound(f: Field, first_delivery_date: date) -> date:
+    """The first plausible UTC date of a timestamp field."""
+    if f.not_before == FIRST_DELIVERY:
+        return first_delivery_date
+    return date.fromisoformat(f.not_before or "0001-01-01")
+
+
+def _contract_conditions(source: Source, first_delivery_date: date) -> list[str]:
+    """Required fields, identifiers, timestamps (readable, then plausible), numbers — in
+    that order (docs/landing.md)."""
     whens: list[str] = []
     for f in source.fields:
         if f.required:
@@ -286,14 +400,18 @@ def _contract_conditions(source: Source) -> list[str]:
         whens.append(f"WHEN {all_blank} THEN {_problem(source.identity_reason or '')}")
     for f in source.fields:
         if f.timestamp:
-            parsed = (
-                f"try_strptime(trim({f.column}), {sql_literal(ACCESS_LOG_TIME_FORMAT)})"
-                if source.format is Format.ACCESS_LOG
-                else f"try_cast(trim({f.column}) AS TIMESTAMPTZ)"
-            )
             whens.append(
-                f"WHEN {_present(f.column)} AND {parsed} IS NULL "
+                f"WHEN {_present(f.column)} AND {_parsed_timestamp(source, f)} IS NULL "
                 f"THEN {_problem('invalid_timestamp', f.key)}"
+            )
+    for f in source.fields:
+        if f.plausible_range:
+            day = f"CAST(timezone('UTC', {_parsed_timestamp(source, f)}) AS DATE)"
+            since = lower_bound(f, first_delivery_date).isoformat()
+            whens.append(
+                f"WHEN {_present(f.column)} AND ({day} < DATE '{since}' "
+                f"OR {day} > _delivery + {FUTURE_SLACK_DAYS}) "
+                f"THEN {_problem('implausible_timestamp', f.key)}"
             )
     for f in source.fields:
         if f.number:
@@ -311,23 +429,50 @@ def _contract_conditions(source: Source) -> list[str]:
     return whens
 
 
-def parsed_sql(source: Source) -> str:
-    """`_parsed`: `_records` with contract columns, `_extra` and `problem`."""
+def _contract_flags(source: Source) -> list[str]:
+    """Warnings on a loadable record: timestamps without a UTC offset."""
+    if source.format is Format.ACCESS_LOG:
+        return []  # %t always has its offset (the parse requires it)
+    return [
+        f"CASE WHEN {_present(f.column)} AND NOT regexp_matches(trim({f.column}), "
+        f"{sql_literal(TIMESTAMP_WITH_OFFSET)}) THEN {_flag('naive_timestamp', f.key)} END"
+        for f in source.fields
+        if f.timestamp
+    ]
+
+
+def parsed_sql(source: Source, first_delivery_date: date) -> str:
+    """`_parsed`: `_records` with contract columns, `_extra`, `problem` and `flags` (the
+    warnings of a loaded record, NULL when none). `first_delivery_date` is the lower bound
+    of the plausible range of timestamps (Settings.first_delivery_date); the upper bound
+    is each record's delivery date (`_files.partition`) plus FUTURE_SLACK_DAYS."""
     builders = {
         Format.JSON_LINES: _json_lines_parsed,
         Format.CSV: _csv_parsed,
         Format.ACCESS_LOG: _access_log_parsed,
     }
-    from_sql, format_whens = builders[source.format](source)
-    whens = format_whens + _contract_conditions(source)
-    # Keep only what the inserts need: the record's text is kept for quarantine rows only.
+    from_sql, format_whens, format_flags = builders[source.format](source)
+    whens = format_whens + _contract_conditions(source, first_delivery_date)
+    flags = format_flags + _contract_flags(source)
+    flag_list = (
+        f"list_filter([{', '.join(flags)}], lambda w: w IS NOT NULL)"
+        if flags
+        else f"CAST([] AS {FLAG_TYPE}[])"
+    )
+    # Keep only what the inserts need: the record's text is kept for quarantine rows only
+    # (a NUL never stored: it becomes U+FFFD), the flags for loaded rows only.
     columns = ", ".join(source.column_names())
     return f"""
         CREATE OR REPLACE TEMP TABLE _parsed AS
         SELECT file, line, {columns}, _extra, problem,
-               CASE WHEN problem IS NOT NULL THEN _text END AS _text
+               CASE WHEN problem IS NOT NULL
+                    THEN replace(_text, {NUL}, {REPLACEMENT_CHARACTER}) END AS _text,
+               CASE WHEN problem IS NULL THEN nullif(flags, []) END AS flags
         FROM (
-            SELECT *, CASE {" ".join(whens)} END AS problem
-            FROM ({from_sql}) AS candidate
+            SELECT *, CASE {" ".join(whens)} END AS problem, {flag_list} AS flags
+            FROM (
+                SELECT candidate.*, f.partition AS _delivery
+                FROM ({from_sql}) AS candidate JOIN _files AS f ON candidate.file = f.file
+            ) AS delivered
         ) AS checked
     """

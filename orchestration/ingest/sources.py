@@ -45,6 +45,21 @@ class Kind(StrEnum):
 
 
 CUSTOMER_REFERENCE = ("crm_id", "user_id", "email")
+
+# The lower bound of a timestamp's plausible range (`Field.not_before`): the setting
+# CDW_FIRST_DELIVERY_DATE (Settings.first_delivery_date), or a fixed ISO date for fields that
+# carry history older than the first delivery (a CRM record created years earlier).
+FIRST_DELIVERY = "first_delivery"
+HISTORY_FLOOR = "1970-01-01"
+# The upper bound: the delivery date plus this many days (a record cannot describe
+# something that happens after it was delivered; a day of slack for time zones).
+FUTURE_SLACK_DAYS = 1
+
+# JSON types (DuckDB's json_type names) a JSON-lines field may arrive as without a
+# `type_change` warning: numbers as JSON numbers, text as JSON strings, nested values as
+# objects (or arrays, per field). JSON null is "absent", never a type change.
+JSON_NUMBER_TYPES = ("UBIGINT", "BIGINT", "DOUBLE")
+JSON_TEXT_TYPES = ("VARCHAR",)
 SUBJECT_IDENTIFIERS = ("anonymous_id", "user_id", "email", "phone", "crm_id")
 
 
@@ -58,6 +73,12 @@ class Field:
     number: bool = False
     required_when: str | None = None  # SQL condition over raw columns, e.g. "type = 'track'"
     description: str = ""
+    # Timestamps only: the plausible range's lower bound (FIRST_DELIVERY or an ISO date); a
+    # value before it or more than FUTURE_SLACK_DAYS after the delivery date is quarantined
+    # as `implausible_timestamp`. None: no range (a device clock, which may be anything).
+    not_before: str | None = FIRST_DELIVERY
+    # JSON-kind fields: the JSON types the field arrives as (default: an object).
+    json_types: tuple[str, ...] = ("OBJECT",)
     # Access log only: where in the line the value comes from (`%h`, `Referer`, …).
     log_field: str | None = None
     # Personal data: the kind (identifier, email, phone, name, ip, free_text, …; the dbt
@@ -70,6 +91,17 @@ class Field:
     @property
     def key(self) -> str:
         return self.source_name or self.column
+
+    @property
+    def plausible_range(self) -> bool:
+        return self.timestamp and self.not_before is not None
+
+    def expected_json_types(self) -> tuple[str, ...]:
+        """The JSON types this field may arrive as in a JSON-lines record (else a
+        `type_change` warning)."""
+        if self.kind is Kind.JSON:
+            return self.json_types
+        return JSON_NUMBER_TYPES if self.number else JSON_TEXT_TYPES
 
 
 @dataclass(frozen=True)
@@ -308,6 +340,7 @@ WEB_ACCESS = Source(
         Field(
             "extra_fields",
             kind=Kind.JSON,
+            json_types=("ARRAY",),
             log_field="trailing quoted fields",
             description="Trailing quoted fields after the user agent, in order (JSON array, an "
             "empty array when none); the first is the first-party cookie id in the sample data.",
@@ -357,9 +390,16 @@ EVENTS = Source(
             "original_timestamp",
             "originalTimestamp",
             timestamp=True,
+            not_before=None,
             description="Device clock time of the event, with the device's UTC offset.",
         ),
-        Field("sent_at", "sentAt", timestamp=True, description="Device clock time of sending."),
+        Field(
+            "sent_at",
+            "sentAt",
+            timestamp=True,
+            not_before=None,
+            description="Device clock time of sending.",
+        ),
         Field("received_at", "receivedAt", timestamp=True, description="Collector receipt time."),
         Field("properties", kind=Kind.JSON, description="Event / page properties."),
         Field(
@@ -416,8 +456,18 @@ CRM_CUSTOMERS = Source(
         Field("city", description="City.", pii="address"),
         Field("job_title", description="Job title."),
         Field("company", description="Company."),
-        Field("created_at", timestamp=True, description="When the CRM record was created."),
-        Field("updated_at", timestamp=True, description="When it was last updated."),
+        Field(
+            "created_at",
+            timestamp=True,
+            not_before=HISTORY_FLOOR,
+            description="When the CRM record was created.",
+        ),
+        Field(
+            "updated_at",
+            timestamp=True,
+            not_before=HISTORY_FLOOR,
+            description="When it was last updated.",
+        ),
     ),
 )
 
@@ -442,6 +492,7 @@ ORDERS = Source(
             "items",
             kind=Kind.JSON,
             required=True,
+            json_types=("ARRAY",),
             description="Array of {product_id, quantity, unit_price}.",
         ),
     ),
@@ -462,7 +513,13 @@ SUBSCRIPTIONS = Source(
             required=True,
             description="start / upgrade / downgrade / cancel / reactivate.",
         ),
-        Field("changed_at", required=True, timestamp=True, description="When it changed."),
+        Field(
+            "changed_at",
+            required=True,
+            timestamp=True,
+            not_before=HISTORY_FLOOR,
+            description="When it changed.",
+        ),
         Field("mrr", number=True, description="Monthly recurring revenue after the change."),
         Field("currency", description="ISO-4217 currency of `mrr`."),
     ),
@@ -610,16 +667,132 @@ SOURCES_BY_NAME: dict[str, Source] = {s.name: s for s in SOURCES}
 # Quarantine reasons, in the order they are tested (docs/landing.md).
 QUARANTINE_REASONS: tuple[str, ...] = (
     "invalid_encoding",
+    "nul_character",
     "log_truncated",
     "log_unparseable",
     "csv_unterminated_quote",
     "csv_bad_quoting",
     "csv_field_count",
+    "json_array",
     "invalid_json",
     "not_json_object",
     "missing_required_field",
     "missing_customer_reference",
     "missing_subject_identifier",
     "invalid_timestamp",
+    "implausible_timestamp",
     "invalid_number",
+)
+
+
+@dataclass(frozen=True)
+class LoadWarning:
+    """A kind of warning the loader computes on the records it loads (`raw.load_warnings`):
+    the record loads as delivered, and the gate reports the warning on its delivery
+    (`[warning] <kind>: …` in the verdict). A warning never holds a delivery."""
+
+    kind: str
+    applies_to: str
+    meaning: str
+
+
+# The loader's warnings, in the order docs/landing.md lists them.
+LOAD_WARNINGS: tuple[LoadWarning, ...] = (
+    LoadWarning(
+        "missing_column",
+        "CSV sources",
+        "a contract column is not in the file's header (a renamed or dropped column): its "
+        "value is NULL for every record of the file. (A required column missing quarantines "
+        "the records instead.)",
+    ),
+    LoadWarning(
+        "type_change",
+        "JSON-lines sources",
+        "a field arrived as another JSON type than the contract's (a number as a string, "
+        "a string as a number, an object as a string, …; `detail` names the type found). "
+        "The value is stored as text as delivered; one that cannot be read as its field's "
+        "type is quarantined instead (`invalid_number`, `invalid_timestamp`).",
+    ),
+    LoadWarning(
+        "naive_timestamp",
+        "JSON-lines and CSV sources",
+        "a timestamp without a UTC offset (e.g. `2026-11-30 10:00`): loaded and read as "
+        "UTC by staging, which may be wrong by the sender's offset.",
+    ),
+    LoadWarning(
+        "spreadsheet_formula",
+        "CSV sources",
+        "a text value that a spreadsheet would run as a formula (starts with `=`, or "
+        "`+ - @` and a function call, e.g. `=HYPERLINK(...)`): kept as text, never "
+        "evaluated; flagged because an export of it to a spreadsheet would run it.",
+    ),
+)
+
+LOAD_WARNING_KINDS: tuple[str, ...] = tuple(w.kind for w in LOAD_WARNINGS)
+
+
+@dataclass(frozen=True)
+class DriftRule:
+    """What happens when a delivery differs from the contract (docs/landing.md,
+    "Schema drift")."""
+
+    change: str
+    outcome: str
+    severity: str  # kept | quarantined | warning | gate
+
+
+DRIFT_POLICY: tuple[DriftRule, ...] = (
+    DriftRule(
+        "an unknown column (CSV) or top-level field (JSON)",
+        "loaded; the value is kept in `_extra` (a JSON object)",
+        "kept",
+    ),
+    DriftRule(
+        "a required field missing, null or blank (a CSV file without the column included)",
+        "the record is quarantined: `missing_required_field`, `detail` names the field",
+        "quarantined",
+    ),
+    DriftRule(
+        "an optional CSV column missing from the header (or renamed: the new name lands "
+        "in `_extra`)",
+        "loaded with the column NULL; warning `missing_column` on the delivery",
+        "warning",
+    ),
+    DriftRule(
+        "an optional JSON field absent",
+        "loaded with the column NULL, no warning: JSON senders omit empty optional fields "
+        "(Segment does)",
+        "kept",
+    ),
+    DriftRule(
+        'a field of another JSON type that still reads as its field\'s type (`"12.5"` '
+        "for a number, `42` for an id, a string for an object)",
+        "loaded as delivered; warning `type_change` on the delivery",
+        "warning",
+    ),
+    DriftRule(
+        "a value that cannot be read as its field's type",
+        "the record is quarantined: `invalid_timestamp` / `invalid_number`",
+        "quarantined",
+    ),
+    DriftRule(
+        "a new value of an enumerated field (a status, a kind, a language, …)",
+        "loaded; the gate reports it (`[warning] <column> in set`). The six values staging "
+        "routes on (events `type`, orders `status`, subscriptions `change`, surveys "
+        "`survey`, consent `status`, privacy_requests `kind`) are critical instead: a "
+        "record staging cannot route would be dropped downstream, so the delivery is held "
+        "(docs/quality.md)",
+        "gate",
+    ),
+    DriftRule(
+        "a timestamp without a UTC offset (`2026-11-30 10:00`)",
+        "loaded, read as UTC by staging; warning `naive_timestamp` on the delivery",
+        "warning",
+    ),
+    DriftRule(
+        "a timestamp outside its plausible range (before its lower bound, or more than "
+        f"{FUTURE_SLACK_DAYS} day after the delivery date; e.g. year 1, 1900 or 9999)",
+        "the record is quarantined: `implausible_timestamp`, `detail` names the field",
+        "quarantined",
+    ),
 )

@@ -1,9 +1,10 @@
 """The run summary: per source, files, records, rows loaded, rows quarantined by reason,
-files not read (by name, with the reason) and deliveries not loaded because their files
-changed while they were read.
+files not read (by name, with the reason), the loader's warnings (schema drift, by file)
+and deliveries not loaded because their files changed while they were read.
 
-Built from `raw.load_audit`, `raw.quarantine` and `raw.load_skipped` only — counts, reasons
-and file names, never record contents, so it is safe to print and log.
+Built from `raw.load_audit`, `raw.quarantine`, `raw.load_warnings` and `raw.load_skipped`
+only — counts, reasons, field and file names, never record contents, so it is safe to
+print and log.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class SourceSummary:
     files_not_read: list[tuple[str, str]] = field(default_factory=list)
     # (delivery date, what changed) of every delivery not loaded: changed while read
     not_loaded: list[tuple[date, str]] = field(default_factory=list)
+    # (file, kind, field, records) of every warning the loader raised (raw.load_warnings)
+    warnings: list[tuple[str, str, str, int]] = field(default_factory=list)
 
 
 def summarise(
@@ -98,6 +101,20 @@ def summarise(
     for source, day, detail in skipped:
         if source in summaries:
             summaries[source].not_loaded.append((day, detail))
+    warned = (
+        con.execute(
+            """
+            SELECT source, _file, kind, field, sum(records)::BIGINT FROM raw.load_warnings
+            WHERE _partition BETWEEN $first AND $last GROUP BY ALL ORDER BY ALL
+            """,
+            params,
+        ).fetchall()
+        if _has_column(con, "raw", "load_warnings", "kind")
+        else []  # a warehouse not loaded since the loader's warnings came
+    )
+    for source, file, kind, name, records in warned:
+        if source in summaries:
+            summaries[source].warnings.append((file, kind, name, records))
     return [summaries[s] for s in sources]
 
 
@@ -150,6 +167,16 @@ def render(summaries: list[SourceSummary], first: date, last: date, warehouse: P
             "privacy requests excepted; reasons in raw.load_audit.refused_detail):"
         )
         lines += [f"  {file}: {reason}" for _, file, reason in not_read]
+    warned = [w for s in summaries for w in s.warnings]
+    if warned:
+        lines.append(
+            f"Warnings ({len(warned)}; never hold a delivery; raw.load_warnings, "
+            'docs/landing.md "Schema drift"):'
+        )
+        lines += [
+            f"  {file}: {kind} {name} ({records:,} record{'s' * (records != 1)})"
+            for file, kind, name, records in warned
+        ]
     not_loaded = [(s.source, d, detail) for s in summaries for d, detail in s.not_loaded]
     if not_loaded:
         lines.append(

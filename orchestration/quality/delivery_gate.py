@@ -15,6 +15,11 @@ A file of the delivery that could not be read at all (a corrupt or truncated arc
 foreign encoding, a file gone before it was read, a symbolic link: `refused_reason` in
 raw.load_audit) fails the delivery too, named: `[critical] file not read: <file> (<reason>)`.
 
+The loader's warnings on a delivery (raw.load_warnings: a missing CSV column, a JSON type
+change, a timestamp without a UTC offset, a spreadsheet formula; docs/landing.md "Schema
+drift") are added to its verdict's warnings, named: `[warning] <kind>: <field> in <file>
+(<n> records from line <l>)`.
+
 Warnings never hold anything; they are recorded with the range whose validation saw them.
 Consent and privacy-request deliveries are never held (state.schema.NEVER_HELD): their
 failures are reported the same way and their rows flow on.
@@ -62,6 +67,7 @@ def judge_deliveries(
     # Read before GX opens the file (one configuration per file per process).
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         refusals = file_refusals(con, source, deliveries)
+        warned = load_warnings(con, source, deliveries)
     results: list = []
 
     def validate(days: list[date]):
@@ -85,7 +91,13 @@ def judge_deliveries(
         return verdicts
 
     verdicts = [v for run in contiguous_runs(deliveries, loaded) for v in judge(run)]
-    return [with_file_refusals(v, refusals.get(v.delivery_date, ())) for v in verdicts], results
+    return [
+        with_load_warnings(
+            with_file_refusals(v, refusals.get(v.delivery_date, ())),
+            warned.get(v.delivery_date, ()),
+        )
+        for v in verdicts
+    ], results
 
 
 def file_refusals(
@@ -105,6 +117,44 @@ def file_refusals(
     ).fetchall():
         found[day] = (*found.get(day, ()), f"[critical] file not read: {file} ({reason})")
     return found
+
+
+def load_warnings(
+    con: duckdb.DuckDBPyConnection, source: str, days: list[date]
+) -> dict[date, tuple[str, ...]]:
+    """Per delivery date, a warning for each kind × field × file the loader flagged
+    (raw.load_warnings), naming the file, the field and how many records."""
+    (exists,) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
+        "AND table_name = 'load_warnings'"
+    ).fetchone()
+    if not exists:
+        return {}  # a warehouse last loaded before the loader's warnings came
+    found: dict[date, tuple[str, ...]] = {}
+    for day, file, kind, field, detail, records, first_line in con.execute(
+        """
+        SELECT _partition, _file, kind, field, detail, records, first_line
+        FROM raw.load_warnings
+        WHERE source = $source AND list_contains($days, _partition)
+        ORDER BY _partition, _file, kind, field, detail
+        """,
+        {"source": source, "days": list(days)},
+    ).fetchall():
+        what = f"{field} ({detail})" if detail else field
+        label = (
+            f"[warning] {kind}: {what} in {file} ({records} record{'s' * (records != 1)} "
+            f"from line {first_line})"
+        )
+        found[day] = (*found.get(day, ()), label)
+    return found
+
+
+def with_load_warnings(verdict: DeliveryVerdict, warnings: tuple[str, ...]) -> DeliveryVerdict:
+    """The verdict with the loader's warnings on its delivery added (a warning never
+    holds anything)."""
+    if not warnings:
+        return verdict
+    return replace(verdict, warnings=(*verdict.warnings, *warnings))
 
 
 def with_file_refusals(verdict: DeliveryVerdict, refusals: tuple[str, ...]) -> DeliveryVerdict:

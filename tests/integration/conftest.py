@@ -37,9 +37,11 @@ from dagster import AssetCheckEvaluation, DagsterEventType, DagsterInstance
 
 from orchestration.cli import run_job
 from orchestration.dbt.project import DBT_PROJECT_DIR
+from orchestration.ingest.loader import ensure_tables
 from orchestration.quality.fingerprint import schema_fingerprints
 from orchestration.settings import Settings
 from orchestration.state.holds import release
+from orchestration.state.schema import ensure_state
 from sample_data import GeneratorConfig, generate
 
 NIGHTS_CONFIG = GeneratorConfig(customers=60, days=5, end_date=date(2026, 1, 10), seed=23)
@@ -249,3 +251,36 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> Nights:
         releases=releases,
         redelivered_ids=redelivered_ids,
     )
+
+
+# -- the bad-input corpus (test_bad_files.py, test_bad_records.py): a scratch landing folder
+# and an empty warehouse per test; no pipeline run.
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    root = tmp_path / "landing"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture(scope="module")
+def empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The raw and state tables, created once (a second each) and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        ensure_tables(connection)
+        ensure_state(connection)
+    return path
+
+
+@pytest.fixture
+def warehouse(empty_warehouse: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copy(empty_warehouse, tmp_path / "warehouse.duckdb"))
+
+
+@pytest.fixture
+def con(warehouse: Path):
+    connection = duckdb.connect(str(warehouse))
+    yield connection
+    connection.close()

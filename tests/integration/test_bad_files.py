@@ -12,7 +12,9 @@ the loader as the raw assets do (`files_for` → `load_deliveries`), and asserts
 
 `test_the_gate_holds_a_delivery_with_a_file_not_read` runs the Great Expectations gate
 (the scratch GX project of tests/conftest.py) to show the hold, the named failure and the
-run summary; the rest run the loader only, so the module takes seconds.
+run summary; the rest run the loader only, so the module takes seconds. The fixtures
+(`landing`, `warehouse`, `con`) are in tests/integration/conftest.py; the record-level
+cases and the schema drift are in test_bad_records.py, which uses the helpers here.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -29,11 +30,10 @@ import pytest
 
 from orchestration.ingest import loader
 from orchestration.ingest.landing import files_for
-from orchestration.ingest.loader import ensure_tables, load_deliveries
+from orchestration.ingest.loader import load_deliveries
 from orchestration.ingest.parsing import BLANK_CHARACTERS
 from orchestration.ingest.sources import SOURCES_BY_NAME
 from orchestration.ingest.summary import render, summarise
-from orchestration.state.schema import ensure_state
 
 DAY = date(2026, 1, 5)
 OTHER_DAY = date(2026, 1, 6)
@@ -71,35 +71,6 @@ def access_line(n: int) -> str:
         f'1.2.3.{n} - - [05/Jan/2026:10:00:0{n % 10} +0000] "GET /p{n} HTTP/1.1" 200 5 '
         '"-" "Mozilla/5.0"'
     )
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    root = tmp_path / "landing"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture(scope="module")
-def empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The raw and state tables, created once (a second each) and copied for each test."""
-    path = tmp_path_factory.mktemp("template") / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        ensure_tables(connection)
-        ensure_state(connection)
-    return path
-
-
-@pytest.fixture
-def warehouse(empty_warehouse: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copy(empty_warehouse, tmp_path / "warehouse.duckdb"))
-
-
-@pytest.fixture
-def con(warehouse: Path):
-    connection = duckdb.connect(str(warehouse))
-    yield connection
-    connection.close()
 
 
 def land(landing: Path, source: str, name: str, data: bytes | str, day: date = DAY) -> Path:
