@@ -20,7 +20,8 @@ is a valid number wins, else the first that is at least possible (right length);
 (area code, ranges); fictional 555 numbers are possible but not valid.
 """
 
-import pandas
+import json
+
 import phonenumbers
 
 NUMBER_TYPES = {
@@ -79,16 +80,21 @@ def normalize_phone(phone_raw, country_hint):
     return (None, False, False, None, None)
 
 
-COLUMNS = [
-    "phone_raw",
-    "country_hint",
-    "phone_e164",
-    "is_possible",
-    "is_valid",
-    "phone_region",
-    "number_type",
+COLUMNS = [  # (name, type), in the order normalize_phone's rows hold them
+    ("phone_raw", "varchar"),
+    ("country_hint", "varchar"),
+    ("phone_e164", "varchar"),
+    ("is_possible", "boolean"),
+    ("is_valid", "boolean"),
+    ("phone_region", "varchar"),
+    ("number_type", "varchar"),
 ]
+NAMES = [name for name, _ in COLUMNS]
 NORMALIZED_BY = f"phonenumbers {phonenumbers.__version__}"
+
+
+def sql_literal(text):
+    return "'" + text.replace("'", "''") + "'"
 
 
 def model(dbt, session):
@@ -120,19 +126,18 @@ def model(dbt, session):
         )
     pairs = candidates.fetchall()
     rows = [(raw, hint, *normalize_phone(raw, hint)) for raw, hint in pairs]
-    frame = pandas.DataFrame(rows, columns=COLUMNS, dtype=object)
-    session.register("_phones_normalized", frame)
+    # The rows reach DuckDB as one JSON literal: neither pandas nor a bound parameter
+    # (DuckDB imports pandas for its first binding), whose import alone cost this model
+    # more than parsing every new pair of a night.
+    records = json.dumps([dict(zip(NAMES, row, strict=True)) for row in rows])
+    structure = json.dumps([{name: kind for name, kind in COLUMNS}])
+    session.execute(
+        "create or replace temp table _phones_normalized as select unnest(from_json("
+        f"{sql_literal(records)}, {sql_literal(structure)}), recursive := true)"
+    )
     return session.sql(
         f"""
-        select
-            cast(phone_raw as varchar) as phone_raw,
-            cast(country_hint as varchar) as country_hint,
-            cast(phone_e164 as varchar) as phone_e164,
-            cast(is_possible as boolean) as is_possible,
-            cast(is_valid as boolean) as is_valid,
-            cast(phone_region as varchar) as phone_region,
-            cast(number_type as varchar) as number_type,
-            '{NORMALIZED_BY}' as normalized_by
+        select *, '{NORMALIZED_BY}' as normalized_by
         from _phones_normalized
         """
     )
