@@ -12,9 +12,11 @@ code location. The public interface:
   across paths and the size ceiling (int_identity__components);
 - `connected_components(con, edges_table, out_table)`: the stitcher itself;
 - `match_records(con, input_table, mapping, out_table, settings)`: fuzzy matching of
-  person records with Splink (int_identity__match_edges); `ColumnMapping` says which
-  column plays which role (`CRM_CUSTOMERS` for stg_crm__customers), `MatchSettings` the
-  threshold and training.
+  person records with Splink; `ColumnMapping` says which column plays which role
+  (`CRM_CUSTOMERS` for stg_crm__customers), `MatchSettings` the threshold and training;
+- `match_nightly(con, input_table, mapping, out_table, settings, state_schema=…)`: the
+  same result, kept between nights and computed again only when what the matcher reads
+  changed (int_identity__match_edges).
 
 The rest (the incremental re-stitch, the phases, the SQL helpers) is private to the
 package; its modules are imported directly only by their own tests. docs/identity.md has
@@ -23,6 +25,7 @@ the long form.
 
 from .components import ComponentStats, NotConvergedError, connected_components
 from .guards import GuardedStats, stitch_with_guards
+from .match_state import NightlyMatchStats, match_nightly
 from .matching import CRM_CUSTOMERS, ColumnMapping, MatchSettings, MatchStats, match_records
 from .stitch_state import NightlyStitchStats, stitch_nightly
 
@@ -33,9 +36,11 @@ __all__ = [
     "GuardedStats",
     "MatchSettings",
     "MatchStats",
+    "NightlyMatchStats",
     "NightlyStitchStats",
     "NotConvergedError",
     "connected_components",
+    "match_nightly",
     "match_records",
     "stitch_nightly",
     "stitch_with_guards",

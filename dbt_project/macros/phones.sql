@@ -34,3 +34,21 @@
     {{ alias }}.phone_raw = {{ phone_column }}
     and {{ alias }}.country_hint is not distinct from {{ hint_column }}
 {%- endmacro %}
+
+{#-
+    Pre-hook of the incremental stg_phones__normalized: its rows whose pair is no longer a
+    candidate (the records that carried it were withdrawn, held or erased) are deleted, so
+    the table holds exactly the candidates, as a full rebuild does. NULL-safe on the hint.
+-#}
+{% macro phones_delete_stale_pairs() -%}
+    {%- if is_incremental() %}
+    delete from {{ this }} as parsed
+    where not exists (
+        select 1
+        from {{ ref('stg_phones__candidates') }} as candidates
+        where {{ phone_join('parsed', 'candidates.phone_raw', 'candidates.country_hint') }}
+    )
+    {%- else %}
+    select 1
+    {%- endif %}
+{%- endmacro %}

@@ -25,7 +25,13 @@ from dagster_dbt import (
 from dagster_duckdb import DuckDBResource
 from packaging.version import Version
 
-from orchestration.dbt.build_inputs import build_inputs_key, last_build_key, record_build
+from orchestration.dbt.build_inputs import (
+    BuildPlan,
+    build_inputs_key,
+    last_build_key,
+    plan_build,
+    record_build,
+)
 from orchestration.dbt.project import DBT_PROJECT, ensure_manifest
 from orchestration.partitions import FULL_REFRESH_TAG
 from orchestration.settings import Settings
@@ -61,21 +67,22 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         # the ingest assets wrote, released by them before this step starts.
         os.environ["CDW_WAREHOUSE_PATH"] = warehouse.database
         full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
-        # Only a build of the whole project is skipped or recorded (a subset from the UI
-        # leaves other models as they were).
+        # Only a build of the whole project is skipped, trimmed or recorded (a subset from
+        # the UI leaves other models as they were, and builds what was selected).
         whole = not context.is_subset
         with warehouse.get_connection() as con:
             key = build_inputs_key(con, manifest_path)
-            unchanged = key == last_build_key(con)
-        if whole and unchanged and not full_refresh:
-            # Same project, same visible deliveries: the build would change nothing.
-            context.log.info(
-                "dbt build skipped: nothing became visible and the project did not change "
-                "since the last successful build (orchestration/dbt/build_inputs.py)"
-            )
+            plan = plan_build(key, last_build_key(con), full_refresh=full_refresh)
+        if not whole:
+            plan = BuildPlan(False, ("--full-refresh",) if full_refresh else (), "a subset")
+        command = "dbt build skipped" if plan.skip else " ".join(["dbt build", *plan.args])
+        context.log.info(f"{command}: {plan.reason} (orchestration/dbt/build_inputs.py)")
+        if plan.skip:
             return
-        args = ["build", *(["--full-refresh"] if full_refresh else [])]
-        yield from dbt.cli(args, context=context).stream()
+        # Assets left out of the build (the seeds, when the project did not change) are not
+        # materialized this run: dagster-dbt's outputs are optional (the multi-asset can
+        # subset), so the run succeeds and the models downstream still build.
+        yield from dbt.cli(["build", *plan.args], context=context).stream()
         if whole:
             with warehouse.get_connection() as con:  # dbt's subprocess released the file
                 record_build(con, key, context.run.run_id)

@@ -1,6 +1,6 @@
-"""The dbt build is skipped only when it would change nothing (orchestration/dbt/
-build_inputs.py): its key follows the project and the visible deliveries, and no model
-reads the clock."""
+"""The dbt build is skipped only when it would change nothing, and leaves out seeds and
+unit tests only when the project did not change (orchestration/dbt/build_inputs.py): its
+keys follow the project and the visible deliveries, and no model reads the clock."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.dbt.build_inputs import build_inputs_key, last_build_key, record_build
+from orchestration.dbt.build_inputs import (
+    UNCHANGED_PROJECT_ARGS,
+    BuildKey,
+    build_inputs_key,
+    last_build_key,
+    plan_build,
+    record_build,
+)
 from orchestration.dbt.project import DBT_PROJECT_DIR
 from orchestration.ingest.loader import ensure_tables
 from orchestration.quality.delivery_gate import DeliveryVerdict, record_verdicts
@@ -35,9 +42,9 @@ def test_no_model_macro_test_or_snapshot_reads_the_clock() -> None:
     assert readers == []
 
 
-def test_the_key_follows_visible_deliveries_and_the_project(tmp_path: Path) -> None:
+def test_the_keys_follow_visible_deliveries_and_the_project(tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.json"
-    manifest.write_text('{"nodes": {}}')
+    manifest.write_text('{"metadata": {"generated_at": "1"}, "nodes": {}}')
     day = date(2026, 1, 10)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         ensure_tables(con)
@@ -58,7 +65,43 @@ def test_the_key_follows_visible_deliveries_and_the_project(tmp_path: Path) -> N
         assert build_inputs_key(con, manifest) == empty  # held: still invisible
         release(con, "events", day, "steward", "why")
         released = build_inputs_key(con, manifest)
-        assert released != empty  # visible now: the next build must run
+        assert released.data != empty.data  # visible now: the next build must run
+        assert released.project == empty.project  # ... without seeds and unit tests
 
+        # A parse of the same project writes other times and another catalogue name.
+        manifest.write_text(
+            '{"metadata": {"generated_at": "2"}, "nodes": {}, "x": {"created_at": 3}}'
+        )
+        reparsed = build_inputs_key(con, manifest)
+        manifest.write_text('{"metadata": {"generated_at": "2"}, "nodes": {}, "x": {}}')
+        assert build_inputs_key(con, manifest) == reparsed
         manifest.write_text('{"nodes": {"model.x": {}}}')
-        assert build_inputs_key(con, manifest) not in (empty, released)
+        changed = build_inputs_key(con, manifest)
+        assert changed.project not in (empty.project, reparsed.project)
+        assert changed.data == released.data
+
+
+def test_the_plan_follows_the_keys() -> None:
+    last = BuildKey(project="p", data="d")
+    assert plan_build(BuildKey("p", "d"), last, full_refresh=False).skip
+    trimmed = plan_build(BuildKey("p", "d2"), last, full_refresh=False)
+    assert not trimmed.skip and trimmed.args == UNCHANGED_PROJECT_ARGS
+    for key, previous in ((BuildKey("p2", "d2"), last), (BuildKey("p", "d2"), None)):
+        everything = plan_build(key, previous, full_refresh=False)
+        assert (everything.skip, everything.args) == (False, ())
+    for key in (BuildKey("p", "d"), BuildKey("p", "d2"), BuildKey("p2", "d")):
+        assert plan_build(key, last, full_refresh=True).args == ("--full-refresh",)
+
+
+def test_a_warehouse_with_the_combined_key_only_builds_everything(tmp_path: Path) -> None:
+    """Builds recorded before the key was split carry no project key: a whole build next."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("CREATE SCHEMA incremental")
+        con.execute(
+            "CREATE TABLE incremental.dbt_builds "
+            "(build_key VARCHAR NOT NULL, built_at TIMESTAMPTZ NOT NULL, run_id VARCHAR)"
+        )
+        con.execute("INSERT INTO incremental.dbt_builds VALUES ('old', now(), 'r0')")
+        assert last_build_key(con) is None
+        record_build(con, BuildKey("p", "d"), "r1")
+        assert last_build_key(con) == BuildKey("p", "d")

@@ -247,7 +247,9 @@ def test_phone_model_maps_national_and_international_forms_to_one_e164() -> None
         "('+44 (0)7791 642546', 'GB'), ('(21) 99974-0637', 'BR'), ('not a phone', 'US')"
     )
     stub = SimpleNamespace(
-        config=lambda **_: None, ref=lambda name: session.sql("SELECT * FROM candidates")
+        config=lambda **_: None,
+        ref=lambda name: session.sql("SELECT * FROM candidates"),
+        is_incremental=False,
     )
     rows = phones.model(stub, session).fetchall()
     by_key = {(r[0], r[1]): r for r in rows}
@@ -261,6 +263,34 @@ def test_phone_model_maps_national_and_international_forms_to_one_e164() -> None
     assert by_key[("+44 (0)7791 642546", "GB")][2] == "+447791642546"
     assert by_key[("(21) 99974-0637", "BR")][2:5] == ("+5521999740637", True, True)
     assert by_key[("not a phone", "US")][2] is None
+
+
+def test_phone_model_parses_only_new_pairs_when_incremental() -> None:
+    """Incremental: the pairs already in the table (NULL hint included) are not parsed
+    again; only the new ones are returned (dbt appends them)."""
+    phones = load_phone_model()
+    session = duckdb.connect()
+    session.execute("CREATE TABLE candidates (phone_raw VARCHAR, country_hint VARCHAR)")
+    session.execute(
+        "INSERT INTO candidates VALUES ('555-010-9999', NULL), ('685 26 21 70', 'ES'), "
+        "('(21) 99974-0637', 'BR')"
+    )
+    stub = SimpleNamespace(
+        config=lambda **_: None,
+        ref=lambda name: session.sql("SELECT * FROM candidates"),
+        is_incremental=False,
+        this="parsed",
+    )
+    phones.model(stub, session).create("parsed")  # the first build: every pair
+    assert session.sql("SELECT count(*) FROM parsed").fetchall() == [(3,)]
+    session.execute("DELETE FROM parsed WHERE country_hint = 'BR'")
+    stub.is_incremental = True
+    rows = phones.model(stub, session).fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [("(21) 99974-0637", "BR", "+5521999740637")]
+
+    session.execute("UPDATE parsed SET normalized_by = 'phonenumbers 0.0.1'")
+    with pytest.raises(RuntimeError, match="full-refresh"):
+        phones.model(stub, session)
 
 
 def test_phone_variants_of_one_person_share_an_e164(con, warehouse: Settings) -> None:

@@ -10,6 +10,12 @@ keeps the pairs whose match probability is at least the dbt var identity_match_t
 with the comparison levels that produced the score (match_reasons). docs/identity.md,
 "Fuzzy matching".
 
+The matching is kept between nights in schema identity_state (identity.match_state): when
+nothing the matcher reads changed since the last run (the mapped columns of every CRM
+record after the junk masking, the settings, the matcher's code), the kept pairs are the
+result and Splink does not run; var('identity_restitch') = 'full' matches again. Either
+way the pairs are those match_records gives.
+
 The pair's nodes are the records' crm_id identity-graph nodes ('crm_id:<crm_id>', as in
 int_identity__edges), a < b. first_seen_at is when the later of the two records was first
 seen (the pair exists from then on), last_seen_at the later of their last updates. The
@@ -18,14 +24,19 @@ last seen) so they can be unioned into the identity graph; clustering stays with
 int_identity__components (our connected components), not Splink's.
 """
 
-from identity import CRM_CUSTOMERS, MatchSettings, match_records
+from identity import CRM_CUSTOMERS, MatchSettings, match_nightly
 
 SOURCE = "crm.fuzzy_match"
+# Where the matching is kept between nights (model-owned, like the stitching).
+STATE_SCHEMA = "identity_state"
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     threshold = float(dbt.config.get("match_threshold"))
+    restitch = dbt.config.get("identity_restitch")
+    if restitch not in ("incremental", "full"):
+        raise ValueError(f"var identity_restitch must be 'incremental' or 'full', not {restitch!r}")
     dbt.ref("stg_crm__customers").create_view("_identity_match_crm", replace=True)
     dbt.ref("int_identity__blocked_identifiers").create_view("_identity_match_junk", replace=True)
     # Junk is no evidence: a blocklisted e-mail or phone (test@test.com, a role mailbox, a
@@ -45,12 +56,14 @@ def model(dbt, session):
         from _identity_match_crm
         """
     )
-    stats = match_records(
+    nightly = match_nightly(
         session,
         "_identity_match_people",
         CRM_CUSTOMERS,
         "_identity_match_pairs",
         MatchSettings(threshold=threshold),
+        state_schema=STATE_SCHEMA,
+        force_full=restitch == "full",
         temporary=True,
     )
     result = session.sql(
@@ -93,9 +106,16 @@ def model(dbt, session):
     session.execute("drop view _identity_match_junk")
     session.execute("drop table _identity_match_pairs")
     # Counts only: no record values in the log.
-    print(
-        f"identity match edges: {stats.pairs_above_threshold} pairs >= {threshold} of "
-        f"{stats.candidate_pairs} candidate pairs from {stats.records} CRM records "
-        f"(training: {stats.trained}) in {stats.seconds:.1f}s"
-    )
+    stats = nightly.stats
+    if stats is None:
+        print(
+            f"identity match edges: {nightly.pairs} pairs >= {threshold} kept "
+            f"({nightly.reason}) in {nightly.seconds:.1f}s"
+        )
+    else:
+        print(
+            f"identity match edges: {stats.pairs_above_threshold} pairs >= {threshold} of "
+            f"{stats.candidate_pairs} candidate pairs from {stats.records} CRM records "
+            f"(matched: {nightly.reason}; training: {stats.trained}) in {nightly.seconds:.1f}s"
+        )
     return result
