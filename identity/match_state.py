@@ -30,6 +30,7 @@ import duckdb
 
 from . import matching, phases
 from .matching import ColumnMapping, MatchSettings, MatchStats, _ident, match_records
+from .transactions import begin_unless_open
 
 _PAIR_COLUMNS = "record_id_l, record_id_r, match_probability, match_weight, match_reasons"
 
@@ -120,7 +121,7 @@ def match_nightly(
         seconds=time.perf_counter() - started,
         stats=stats,
     )
-    own_transaction = _begin(con)
+    own_transaction = begin_unless_open(con)
     try:
         con.execute(f"create schema if not exists {schema}")
         if stats is not None:
@@ -183,12 +184,3 @@ def _why_match(con: Any, schema: str, fingerprint: str, force_full: bool) -> str
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _begin(con: Any) -> bool:
-    """Open a transaction; False when the caller already holds one (it covers ours)."""
-    try:
-        con.execute("begin transaction")
-    except duckdb.TransactionException:
-        return False
-    return True

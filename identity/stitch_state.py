@@ -38,8 +38,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
 from .components import (
     ComponentStats,
     IncrementalNotApplicable,
@@ -50,6 +48,7 @@ from .components import (
     connected_components,
     restitch_incremental,
 )
+from .transactions import begin_unless_open
 
 _STATE_TABLES = ("stitched_components", "stitched_edges", "stitched_nodes")
 _TEMP_TABLES = (
@@ -128,7 +127,7 @@ def stitch_nightly(
         from (select hash({a}) as ha, hash({b}) as hb from {edges} where {a} <> {b})
         """
     )
-    own_transaction = _begin(con)
+    own_transaction = begin_unless_open(con)
     try:
         changes = {"gone_edges": 0, "gone_nodes": 0, "reopened_components": 0}
         full_stats = incremental_stats = None
@@ -186,15 +185,6 @@ def stitch_nightly(
     finally:
         _drop(con, *_TEMP_TABLES)
     return stats
-
-
-def _begin(con: Any) -> bool:
-    """Open a transaction; False when the caller already holds one (it covers ours)."""
-    try:
-        con.execute("begin transaction")
-    except duckdb.TransactionException:
-        return False
-    return True
 
 
 def _why_full(con: Any, schema: str, force_full: bool) -> str | None:
