@@ -55,8 +55,10 @@ def test_the_keys_follow_visible_deliveries_and_the_project(tmp_path: Path) -> N
         assert last_build_key(con) == empty == build_inputs_key(con, manifest)
 
         con.execute(
-            "INSERT INTO raw.load_audit VALUES ('events', ?, 'events/x', 1, 1, 0, 0, 1, 0, 0, "
-            "true, ?, 'r', 'v1')",
+            "INSERT INTO raw.load_audit (source, _partition, _file, file_bytes, records_in, "
+            "header_records, blank_lines, raw_rows, quarantined_rows, suppressed_rows, balanced, "
+            "_loaded_at, run_id, delivery_fingerprint) "
+            "VALUES ('events', ?, 'events/x', 1, 1, 0, 0, 1, 0, 0, true, ?, 'r', 'v1')",
             [day, datetime(2026, 1, 11, tzinfo=UTC)],
         )
         assert build_inputs_key(con, manifest) == empty  # loaded, not yet judged: invisible

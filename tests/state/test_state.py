@@ -38,7 +38,10 @@ def land(con, source: str, day: date, version: str, rows: int = 2) -> datetime:
         [file, day, loaded_at, rows],
     )
     con.execute(
-        "INSERT INTO raw.load_audit VALUES (?, ?, ?, 10, ?, 0, 0, ?, 0, 0, true, ?, 'r', ?)",
+        "INSERT INTO raw.load_audit (source, _partition, _file, file_bytes, records_in, "
+        "header_records, blank_lines, raw_rows, quarantined_rows, suppressed_rows, balanced, "
+        "_loaded_at, run_id, delivery_fingerprint) "
+        "VALUES (?, ?, ?, 10, ?, 0, 0, ?, 0, 0, true, ?, 'r', ?)",
         [source, day, file, rows, rows, loaded_at, version],
     )
     return loaded_at
