@@ -30,7 +30,7 @@ import duckdb
 
 from . import matching, phases
 from .matching import ColumnMapping, MatchSettings, MatchStats, _ident, match_records
-from .transactions import begin_unless_open
+from .transactions import transaction_unless_open
 
 _PAIR_COLUMNS = "record_id_l, record_id_r, match_probability, match_weight, match_reasons"
 
@@ -121,8 +121,7 @@ def match_nightly(
         seconds=time.perf_counter() - started,
         stats=stats,
     )
-    own_transaction = begin_unless_open(con)
-    try:
+    with transaction_unless_open(con):
         con.execute(f"create schema if not exists {schema}")
         if stats is not None:
             con.execute(
@@ -153,12 +152,6 @@ def match_nightly(
         ]
         # literals, not parameters: DuckDB's first parameter binding imports pandas
         con.execute(f"insert into {schema}.match_runs values (now(), {', '.join(values)})")
-        if own_transaction:
-            con.execute("commit")
-    except BaseException:
-        if own_transaction:
-            con.execute("rollback")
-        raise
     return result
 
 

@@ -48,7 +48,7 @@ from .components import (
     connected_components,
     restitch_incremental,
 )
-from .transactions import begin_unless_open
+from .transactions import transaction_unless_open
 
 _STATE_TABLES = ("stitched_components", "stitched_edges", "stitched_nodes")
 _TEMP_TABLES = (
@@ -127,61 +127,55 @@ def stitch_nightly(
         from (select hash({a}) as ha, hash({b}) as hb from {edges} where {a} <> {b})
         """
     )
-    own_transaction = begin_unless_open(con)
     try:
-        changes = {"gone_edges": 0, "gone_nodes": 0, "reopened_components": 0}
-        full_stats = incremental_stats = None
-        reason = _why_full(con, schema, force_full)
-        if reason is None:
-            changes, reopened_nodes = _reopen(con, schema)
-            n_nodes = _scalar(con, "select count(*) from _ns_nodes")
-            if reopened_nodes > max_reopened_share * n_nodes:
-                reason = (
-                    f"removals reopen {changes['reopened_components']} clusters holding "
-                    f"{reopened_nodes} of {n_nodes} identifiers: a full run is cheaper"
-                )
-        if reason is None:
-            try:
-                incremental_stats = _restitch(con, schema)
-            except IncrementalNotApplicable as error:
-                reason = f"increment not applicable: {error}"
-                changes = {key: 0 for key in changes}
-        if reason is not None:
-            full_stats = _stitch_everything(con, schema, edges, a, b)
-        n_nodes, n_components = con.execute(
-            f"select count(*), count(distinct component_id) from {components}"
-        ).fetchall()[0]
-        n_edges = _scalar(con, "select count(*) from _ns_edges")
-        if incremental_stats is not None:
-            new_edges, new_nodes = con.execute(
-                """
-                select
-                    (select count(*) from _ns_edge_diff where is_new),
-                    (select count(*) from _ns_node_diff where change = 'new')
-                """
+        with transaction_unless_open(con):
+            changes = {"gone_edges": 0, "gone_nodes": 0, "reopened_components": 0}
+            full_stats = incremental_stats = None
+            reason = _why_full(con, schema, force_full)
+            if reason is None:
+                changes, reopened_nodes = _reopen(con, schema)
+                n_nodes = _scalar(con, "select count(*) from _ns_nodes")
+                if reopened_nodes > max_reopened_share * n_nodes:
+                    reason = (
+                        f"removals reopen {changes['reopened_components']} clusters holding "
+                        f"{reopened_nodes} of {n_nodes} identifiers: a full run is cheaper"
+                    )
+            if reason is None:
+                try:
+                    incremental_stats = _restitch(con, schema)
+                except IncrementalNotApplicable as error:
+                    reason = f"increment not applicable: {error}"
+                    changes = {key: 0 for key in changes}
+            if reason is not None:
+                full_stats = _stitch_everything(con, schema, edges, a, b)
+            n_nodes, n_components = con.execute(
+                f"select count(*), count(distinct component_id) from {components}"
             ).fetchall()[0]
-        else:
-            new_edges, new_nodes = n_edges, n_nodes
-        stats = NightlyStitchStats(
-            mode="incremental" if reason is None else "full",
-            reason=reason or _describe(changes),
-            nodes=n_nodes,
-            edges=n_edges,
-            components=n_components,
-            new_edges=new_edges,
-            new_nodes=new_nodes,
-            **changes,
-            seconds=time.perf_counter() - started,
-            full=full_stats,
-            incremental=incremental_stats,
-        )
-        _record(con, schema, stats)
-        if own_transaction:
-            con.execute("commit")
-    except BaseException:
-        if own_transaction:
-            con.execute("rollback")
-        raise
+            n_edges = _scalar(con, "select count(*) from _ns_edges")
+            if incremental_stats is not None:
+                new_edges, new_nodes = con.execute(
+                    """
+                    select
+                        (select count(*) from _ns_edge_diff where is_new),
+                        (select count(*) from _ns_node_diff where change = 'new')
+                    """
+                ).fetchall()[0]
+            else:
+                new_edges, new_nodes = n_edges, n_nodes
+            stats = NightlyStitchStats(
+                mode="incremental" if reason is None else "full",
+                reason=reason or _describe(changes),
+                nodes=n_nodes,
+                edges=n_edges,
+                components=n_components,
+                new_edges=new_edges,
+                new_nodes=new_nodes,
+                **changes,
+                seconds=time.perf_counter() - started,
+                full=full_stats,
+                incremental=incremental_stats,
+            )
+            _record(con, schema, stats)
     finally:
         _drop(con, *_TEMP_TABLES)
     return stats

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
 
 
-def begin_unless_open(con: Any) -> bool:
-    """Open a transaction; False when the caller already holds one (it covers ours)."""
+@contextmanager
+def transaction_unless_open(con: Any) -> Iterator[None]:
+    """Commit what the block wrote, or roll it back on an error — in a transaction of its
+    own, unless the caller already holds one (which then covers the block, and decides)."""
     try:
         con.execute("begin transaction")
+        own = True
     except duckdb.TransactionException:
-        return False
-    return True
+        own = False
+    if not own:
+        yield
+        return
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
