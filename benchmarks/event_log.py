@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,7 @@ def run_once(storage: str, assets: int, checks: int) -> float:
         multi_asset,
     )
 
-    home = Path(tempfile.mkdtemp(prefix="cdw-evbench-"))
+    home = Path(tempfile.mkdtemp(prefix="cdw-evbench-"))  # removed by main()
     (home / "dagster.yaml").write_text(
         "telemetry:\n  enabled: false\nevent_log_storage:\n"
         f"  module: {STORAGES[storage]}\n  class: {storage}\n"
@@ -66,6 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.storage:
         print(f"{run_once(args.storage, args.assets, args.checks_per_asset):.2f}")
+        shutil.rmtree(os.environ["DAGSTER_HOME"], ignore_errors=True)
         return
     total = args.assets * (1 + args.checks_per_asset)
     for storage in STORAGES:

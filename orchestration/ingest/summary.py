@@ -160,29 +160,34 @@ def render(summaries: list[SourceSummary], first: date, last: date, warehouse: P
         if balanced
         else "Line accounting: MISMATCH — see raw.load_audit where not balanced"
     )
-    not_read = [(s.source, f, r) for s in summaries for f, r in s.files_not_read]
-    if not_read:
-        lines.append(
-            f"Files not read ({len(not_read)}; each holds its delivery back, consent and "
-            "privacy requests excepted; reasons in raw.load_audit.refused_detail):"
-        )
-        lines += [f"  {file}: {reason}" for _, file, reason in not_read]
-    warned = [w for s in summaries for w in s.warnings]
-    if warned:
-        lines.append(
-            f"Warnings ({len(warned)}; never hold a delivery; raw.load_warnings, "
-            'docs/landing.md "Schema drift"):'
-        )
-        lines += [
-            f"  {file}: {kind} {name} ({records:,} record{'s' * (records != 1)})"
-            for file, kind, name, records in warned
-        ]
-    not_loaded = [(s.source, d, detail) for s in summaries for d, detail in s.not_loaded]
-    if not_loaded:
-        lines.append(
-            f"Deliveries NOT loaded ({len(not_loaded)}): their files changed while they were "
-            "read; the next run reads them again:"
-        )
-        lines += [f"  {source} {day}: {detail}" for source, day, detail in not_loaded]
+    not_read = [f"  {file}: {reason}" for s in summaries for file, reason in s.files_not_read]
+    lines += _section(
+        f"Files not read ({len(not_read)}; each holds its delivery back, consent and "
+        "privacy requests excepted; reasons in raw.load_audit.refused_detail):",
+        not_read,
+    )
+    warned = [
+        f"  {file}: {kind} {name} ({records:,} record{'s' * (records != 1)})"
+        for s in summaries
+        for file, kind, name, records in s.warnings
+    ]
+    lines += _section(
+        f"Warnings ({len(warned)}; never hold a delivery; raw.load_warnings, "
+        'docs/landing.md "Schema drift"):',
+        warned,
+    )
+    not_loaded = [
+        f"  {s.source} {day}: {detail}" for s in summaries for day, detail in s.not_loaded
+    ]
+    lines += _section(
+        f"Deliveries NOT loaded ({len(not_loaded)}): their files changed while they were "
+        "read; the next run reads them again:",
+        not_loaded,
+    )
     lines.append(f"Warehouse: {warehouse}  (tables raw.<source>, raw.quarantine, raw.load_audit)")
     return "\n".join(lines)
+
+
+def _section(heading: str, items: list[str]) -> list[str]:
+    """A heading and its lines, or nothing when there are none."""
+    return [heading, *items] if items else []
