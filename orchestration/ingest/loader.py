@@ -391,24 +391,31 @@ def _read_lines(con: duckdb.DuckDBPyConnection, tmp_dir: Path) -> None:
     con.execute(
         """
         INSERT INTO _lines_read
-        WITH texts AS (
-            SELECT f.file,
-                   -- a UTF-8 byte-order mark belongs to the file, not to its first line
-                   CASE WHEN starts_with(t.content, chr(65279)) THEN substr(t.content, 2)
-                        ELSE t.content END AS content
-            FROM read_text($patterns) t JOIN _files f ON t.filename = f.read_path
-        ),
-        contents AS (
-            SELECT file,
-                   -- the newline ending the last line does not start another line
-                   CASE WHEN content = '' THEN []
-                        WHEN suffix(content, chr(10))
-                        THEN string_split(left(content, length(content) - 1), chr(10))
-                        ELSE string_split(content, chr(10)) END AS lines
-            FROM texts
+        WITH split AS (
+            -- unnest in the select list, zipped with the subscripts (a lateral
+            -- `unnest … WITH ORDINALITY` costs about three times as much), and no
+            -- whole-content string functions: they are linear in the file's size
+            SELECT f.file, len(t.lines) AS line_count,
+                   unnest(t.lines) AS _text, generate_subscripts(t.lines, 1) AS line_no
+            FROM (SELECT filename, string_split(content, chr(10)) AS lines
+                  FROM read_text($patterns)) AS t
+            JOIN _files AS f ON t.filename = f.read_path
         )
-        SELECT c.file, u.line_no, rtrim(u._text, chr(13)) AS _text
-        FROM contents c, unnest(c.lines) WITH ORDINALITY AS u(_text, line_no)
+        , unmarked AS (
+            -- a UTF-8 byte-order mark belongs to the file, not to its first line
+            SELECT file, line_no,
+                   CASE WHEN line_no = 1 AND starts_with(_text, chr(65279))
+                        THEN substr(_text, 2) ELSE _text END AS _text
+            FROM split
+            -- the newline ending the last line does not start another line
+            WHERE line_no < line_count OR _text <> ''
+        )
+        -- carriage returns before the newline (CRLF) are not the line's (suffix() is a byte
+        -- test; rtrim(…, chr(13)) walks the whole line, so only lines that end in one pay)
+        SELECT file, line_no,
+               CASE WHEN suffix(_text, chr(13)) THEN rtrim(_text, chr(13))
+                    ELSE _text END AS _text
+        FROM unmarked
         """,
         {"patterns": patterns},
     )

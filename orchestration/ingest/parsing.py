@@ -46,6 +46,8 @@ CSV_LINE_REOPENS = rf'(?:[^"]|"")*"[^,]*(?:,(?:{_CSV_CLOSED_FIELD})?)*,{_CSV_OPE
 TIMESTAMP_WITH_OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$"
 # A text value a spreadsheet would run as a formula (`spreadsheet_formula` warning).
 SPREADSHEET_FORMULA = r"^\s*(?:=|[+@-]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\()"
+# Valid JSON that is an object: its first character after JSON white space is `{`.
+JSON_OBJECT_START = r"^[ \t\n\r]*\{"
 # The first line of a file that is a JSON array rather than JSON lines: `[` alone, or `[`
 # then an object or the end of the array.
 JSON_ARRAY_START = r"^\s*\[\s*(?:\{|\]|$)"
@@ -92,8 +94,9 @@ BLANK_CHARACTERS = " \t\r\v\f"
 
 def _blank_line(expr: str) -> str:
     """SQL: `expr` is empty or only white space (tabs included, not only spaces)."""
-    chars = " || ".join(f"chr({ord(c)})" for c in BLANK_CHARACTERS)
-    return f"trim({expr}, {chars}) = ''"
+    # a regular expression stops at the first other character; trim() walks the whole line
+    others = "".join(f"\\x{ord(c):02x}" for c in BLANK_CHARACTERS)
+    return f"NOT regexp_matches({expr}, '[^{others}]')"
 
 
 def _blank(expr: str) -> str:
@@ -203,17 +206,29 @@ _LINE_CONDITIONS = [
 
 
 def _json_lines_parsed(source: Source) -> tuple[str, list[str], list[str]]:
-    """FROM clause, problem conditions and warning flags for JSON lines."""
+    """FROM clause, problem conditions and warning flags for JSON lines.
+
+    A record is parsed once for all its top-level fields: `json_transform` to a struct of
+    JSON fragments (`fields`), whose text, type and value come from the small fragment.
+    Extracting by path list (`json_extract_string`, `json_extract`, `json_type`) parsed the
+    whole record once per call."""
     text_fields = [f for f in source.fields if f.kind is Kind.TEXT]
     json_fields = [f for f in source.fields if f.kind is Kind.JSON]
-    text_paths = "[" + ", ".join(sql_literal(f"$.{f.key}") for f in text_fields) + "]"
-    json_paths = "[" + ", ".join(sql_literal(f"$.{f.key}") for f in json_fields) + "]"
-    all_paths = "[" + ", ".join(sql_literal(f"$.{f.key}") for f in source.fields) + "]"
     known = json.dumps({f.key: None for f in source.fields})
-    columns = [f"texts[{i}] AS {f.column}" for i, f in enumerate(text_fields, start=1)]
+    fragments = json.dumps({f.key: "JSON" for f in source.fields})
+
+    def fragment(f: Field) -> str:
+        return f"fields[{sql_literal(f.key)}]"
+
+    columns = [f"json_extract_string({fragment(f)}, '$') AS {f.column}" for f in text_fields]
     columns += [
-        f"CASE WHEN json_type(jsons[{i}]) <> 'NULL' THEN jsons[{i}] END AS {f.column}"
-        for i, f in enumerate(json_fields, start=1)
+        f"CASE WHEN json_type({fragment(f)}) <> 'NULL' THEN {fragment(f)} END AS {f.column}"
+        for f in json_fields
+    ]
+    columns += [
+        f"json_type({fragment(f)}) AS _type_{i}"
+        for i, f in enumerate(source.fields, start=1)
+        if f.expected_json_types()
     ]
     nested = [
         f"json_extract_string(doc, {sql_literal(path)}) AS {_nested_alias(detail)}"
@@ -222,31 +237,34 @@ def _json_lines_parsed(source: Source) -> tuple[str, list[str], list[str]]:
     from_sql = f"""
         WITH documents AS (
             SELECT file, line, _text, bad_encoding,
-                   CASE WHEN json_valid(_text) THEN _text::JSON END AS doc,
+                   CASE WHEN json_valid(_text) THEN _text END AS doc,
                    -- the first record of the file opens a JSON array: not JSON lines
                    first_value(regexp_matches(_text, {sql_literal(JSON_ARRAY_START)}))
                        OVER (PARTITION BY file ORDER BY line) AS in_json_array
             FROM _records WHERE NOT is_blank
         ),
         objects AS (
-            SELECT *, coalesce(json_type(doc) = 'OBJECT', FALSE) AS is_object FROM documents
-        ),
-        extracted AS (
+            -- valid JSON that starts as an object (a byte test; json_type parses it all)
             SELECT *,
-                   CASE WHEN is_object THEN json_extract_string(doc, {text_paths}) END AS texts,
-                   CASE WHEN is_object THEN json_extract(doc, {json_paths}) END AS jsons,
-                   CASE WHEN is_object THEN json_type(doc, {all_paths}) END AS json_types
+                   coalesce(regexp_matches(doc, {sql_literal(JSON_OBJECT_START)}), FALSE)
+                       AS is_object
+            FROM documents
+        ),
+        transformed AS (
+            SELECT *,
+                   CASE WHEN is_object THEN json_transform(doc, {sql_literal(fragments)}) END
+                       AS fields
             FROM objects
         ),
-        fields AS (
-            SELECT file, line, _text, bad_encoding, doc, is_object, in_json_array, json_types,
+        contract_fields AS (
+            SELECT file, line, _text, bad_encoding, doc, is_object, in_json_array,
                    {", ".join(columns + nested)},
                    CASE WHEN is_object THEN
                        nullif(json_merge_patch(doc, {sql_literal(known)})::VARCHAR, '{{}}')::JSON
                    END AS _extra
-            FROM extracted
+            FROM transformed
         )
-        SELECT * FROM fields
+        SELECT * FROM contract_fields
     """
     conditions = [
         *_LINE_CONDITIONS,
@@ -257,8 +275,8 @@ def _json_lines_parsed(source: Source) -> tuple[str, list[str], list[str]]:
         *((f"contains({f.column}, {NUL})", _problem("nul_character", f.key)) for f in text_fields),
     ]
     flags = [
-        f"CASE WHEN json_types[{i}] NOT IN ('NULL', {', '.join(map(sql_literal, expected))}) "
-        f"THEN {_flag('type_change', f.key, f'json_types[{i}]')} END"
+        f"CASE WHEN _type_{i} NOT IN ('NULL', {', '.join(map(sql_literal, expected))}) "
+        f"THEN {_flag('type_change', f.key, f'_type_{i}')} END"
         for i, f in enumerate(source.fields, start=1)
         if (expected := f.expected_json_types())
     ]

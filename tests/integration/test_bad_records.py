@@ -300,6 +300,29 @@ def test_a_json_lines_file_with_one_array_line_loads_the_rest(con, landing: Path
     assert message_ids(con, rel("mixed.jsonl")) == ["m-1", "m-2"]
 
 
+def test_json_scalars_are_not_objects_and_white_space_before_one_is(con, landing: Path) -> None:
+    """The object test looks at the first byte after JSON white space (parsing.py,
+    JSON_OBJECT_START); carriage returns before the newline are not the record's."""
+    records = [
+        " \t" + message("m-1"),  # white space, then an object: loads
+        '"a string"', "12.5", "true", "null",  # valid JSON, not objects
+        message("m-2") + "\r\r",  # CR CR LF: both carriage returns are the line end's
+        "\u00a0" + message("m-3"),  # NO-BREAK SPACE is not JSON white space
+    ]
+    text = "\n".join(records) + "\n"
+    land(landing, "events", "shapes.jsonl", text)
+    load(con, landing, "events")
+    assert message_ids(con, rel("shapes.jsonl")) == ["m-1", "m-2"]
+    assert reasons(con, "events", rel("shapes.jsonl")) == [
+        (2, "not_json_object", None),
+        (3, "not_json_object", None),
+        (4, "not_json_object", None),
+        (5, "not_json_object", None),
+        (7, "invalid_json", None),
+    ]
+    assert assert_accounted(con, "events", rel("shapes.jsonl"), text) == 2
+
+
 def test_an_escaped_nul_in_json_is_never_stored(con, landing: Path) -> None:
     record = json.loads(message("m-1"))
     record["event"] = "Signed\u0000In"
