@@ -305,7 +305,7 @@ def test_json_scalars_are_not_objects_and_white_space_before_one_is(con, landing
     JSON_OBJECT_START); carriage returns before the newline are not the record's."""
     records = [
         " \t" + message("m-1"),  # white space, then an object: loads
-        '"a string"', "12.5", "true", "null",  # valid JSON, not objects
+        *('"a string"', "12.5", "true", "null"),  # valid JSON, not objects
         message("m-2") + "\r\r",  # CR CR LF: both carriage returns are the line end's
         "\u00a0" + message("m-3"),  # NO-BREAK SPACE is not JSON white space
     ]
