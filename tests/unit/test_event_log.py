@@ -10,15 +10,22 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
     AssetSpec,
     DagsterEventType,
     DagsterInstance,
+    DailyPartitionsDefinition,
     MaterializeResult,
     materialize,
     multi_asset,
+)
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
 )
 
 from orchestration.event_log import PooledSqliteEventLogStorage
@@ -73,3 +80,63 @@ def test_events_read_back_in_this_process_and_another(project_instance) -> None:
     assert int(out.stdout.strip()) == 2 * len(SPECS)
     latest = project_instance.get_latest_materialization_event(SPECS[0].key)
     assert latest is not None and latest.run_id == runs[1].run_id
+
+
+DAYS = DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-08")
+DAILY_SPECS = [AssetSpec(f"daily_{i}", partitions_def=DAYS) for i in range(2)]
+DAILY_CHECKS = [AssetCheckSpec(f"check_{j}", asset=s.key) for s in DAILY_SPECS for j in range(2)]
+
+
+@multi_asset(specs=DAILY_SPECS, check_specs=DAILY_CHECKS, partitions_def=DAYS)
+def daily_assets_with_checks(context):
+    for spec in DAILY_SPECS:
+        yield MaterializeResult(asset_key=spec.key)
+    for check in DAILY_CHECKS:
+        yield AssetCheckResult(asset_key=check.asset_key, check_name=check.name, passed=True)
+
+
+def _range_run_rows(instance: DagsterInstance) -> tuple[list[tuple], dict[str, list[str]]]:
+    """A run over a 7-day range: its check execution rows and each asset's materialised
+    partitions."""
+    result = materialize(
+        [daily_assets_with_checks],
+        instance=instance,
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: "2026-01-01",
+            ASSET_PARTITION_RANGE_END_TAG: "2026-01-07",
+        },
+    )
+    assert result.success
+    storage = instance.event_log_storage
+    with storage.index_connection() as conn:
+        rows = conn.execute(
+            sa.select(
+                AssetCheckExecutionsTable.c.asset_key,
+                AssetCheckExecutionsTable.c.check_name,
+                AssetCheckExecutionsTable.c.partition,
+                AssetCheckExecutionsTable.c.execution_status,
+            )
+        ).fetchall()
+    partitions = {
+        s.key.to_user_string(): sorted(instance.get_materialized_partitions(s.key))
+        for s in DAILY_SPECS
+    }
+    return sorted((tuple(r) for r in rows), key=repr), partitions
+
+
+def test_a_range_run_records_what_dagsters_own_storage_records(
+    project_instance, tmp_path: Path
+) -> None:
+    """The planned-event shortcuts (one serialisation per planned check, one planned
+    materialisation per asset for the range) leave the same check rows and partition
+    statuses as ConsolidatedSqliteEventLogStorage, which dagster.yaml would otherwise use."""
+    plain_home = tmp_path / "plain_home"
+    plain_home.mkdir()
+    with DagsterInstance.local_temp(str(plain_home)) as plain:
+        assert type(plain.event_log_storage) is not PooledSqliteEventLogStorage
+        expected = _range_run_rows(plain)
+    rows, partitions = _range_run_rows(project_instance)
+    assert (rows, partitions) == expected
+    # one planned row per check and day (the results of a range run carry no partition)
+    assert sum(r[3] == "PLANNED" for r in rows) == len(DAILY_CHECKS) * 7
+    assert partitions["daily_0"] == [f"2026-01-0{d}" for d in range(1, 8)]
