@@ -46,9 +46,8 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 # Dagster UI on http://127.0.0.1:3000
-# One planned event per asset for a range run, not one per date (orchestration/cli.py).
 dev: setup
-	DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 bench: setup
 	$(BIN)/python -m benchmarks.nightly

@@ -140,7 +140,12 @@ def single_scan_floor(landing_dir: Path) -> tuple[float, int]:
 
 
 def hold_back(landing_dir: Path, day: date, aside: Path) -> list[tuple[Path, Path]]:
-    """Move every source's delivery of `day` aside (it lands 'tonight')."""
+    """Move every source's delivery of `day` aside (it lands 'tonight'). Deliveries an
+    interrupted benchmark left aside go back to the landing folder first."""
+    left_aside = [(t, landing_dir / t.parent.name / t.name) for t in sorted(aside.glob("*/*"))]
+    if left_aside:
+        print(f"restoring {len(left_aside)} delivery folder(s) an interrupted run left aside")
+        restore(left_aside, landing_dir)
     moved = []
     for folder in sorted(landing_dir.glob(f"*/{day.isoformat()}")):
         target = aside / folder.parent.name / folder.name

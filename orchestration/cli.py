@@ -26,13 +26,6 @@ from dagster import DagsterInstance
 
 from orchestration.settings import PROJECT_ROOT, Settings
 
-# A run over a range of delivery dates is one run (single-run backfill). Dagster then stores
-# one "materialization planned" event per asset and date unless told to store one per
-# asset with the range: on the SQLite instance each event costs ~0.1 s, so a 90-day range
-# spent ~2 minutes before the first step. Cost of the setting: when such a run fails, its
-# partitions are not each marked failed in the UI (the run is).
-os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
-
 # `cdw run` exits 0 when everything loaded and built, 1 when the run failed, and this when
 # the run succeeded but the gate holds some delivery back (`cdw holds` says which).
 HELD_EXIT_CODE = 3

@@ -1,5 +1,6 @@
 """The Dagster code location: assets, checks, the main job, its schedule and sensor."""
 
+import dagster as dg
 from dagster import Definitions
 
 from orchestration.dbt.assets import build_dbt_assets, dbt_resource
@@ -23,4 +24,10 @@ def build_definitions(settings: Settings) -> Definitions:
     )
 
 
-defs = build_definitions(Settings.from_env())
+@dg.definitions
+def defs() -> Definitions:
+    """The code location `dagster dev` and the daemon load (pyproject.toml), built when
+    Dagster loads it, not when this module is imported: `cdw` imports build_definitions
+    and binds its own settings, and building needs the dbt manifest (a `dbt parse` when it
+    is stale or was made for another warehouse, ~15 s)."""
+    return build_definitions(Settings.from_env())

@@ -33,6 +33,7 @@ from orchestration.dbt.build_inputs import (
     record_build,
 )
 from orchestration.dbt.project import DBT_PROJECT, ensure_manifest
+from orchestration.dbt.target_dirs import prune_invocation_dirs
 from orchestration.partitions import FULL_REFRESH_TAG
 from orchestration.settings import Settings
 
@@ -82,7 +83,16 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         # Assets left out of the build (the seeds, when the project did not change) are not
         # materialized this run: dagster-dbt's outputs are optional (the multi-asset can
         # subset), so the run succeeds and the models downstream still build.
-        yield from dbt.cli(["build", *plan.args], context=context).stream()
+        invocation = dbt.cli(["build", *plan.args], context=context)
+        try:
+            yield from invocation.stream()
+        finally:
+            removed = prune_invocation_dirs(invocation.target_path.parent)
+            if removed:
+                context.log.info(
+                    f"removed {len(removed)} older dbt invocation folder(s) of "
+                    f"{invocation.target_path.parent} (orchestration/dbt/target_dirs.py)"
+                )
         if whole:
             with warehouse.get_connection() as con:  # dbt's subprocess released the file
                 record_build(con, key, context.run.run_id)

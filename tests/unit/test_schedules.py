@@ -14,7 +14,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from orchestration.definitions import defs
+from orchestration.definitions import defs as load_defs
 from orchestration.ingest.landing import landing_problems
 from orchestration.ingest.sources import SOURCES
 from orchestration.schedules.schedules import nightly_schedule
@@ -32,7 +32,7 @@ def landing(tmp_path: Path) -> Path:
 
 
 def test_definitions_load_with_every_source_and_check() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = load_defs().resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     raw = {k for k in keys if k.startswith("raw/")}
     assert raw == {f"raw/{s.name}" for s in SOURCES} | {"raw/user_agents", "raw/load_summary"}
@@ -41,7 +41,7 @@ def test_definitions_load_with_every_source_and_check() -> None:
     for source in SOURCES:
         for check in ("line_accounting", "gx_critical", "gx_warnings"):
             assert (f"raw/{source.name}", check) in checks
-    assert defs.resolve_job_def("nightly") is not None
+    assert load_defs().resolve_job_def("nightly") is not None
 
 
 def test_nightly_schedule_runs_yesterdays_partition() -> None:
