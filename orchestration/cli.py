@@ -53,6 +53,7 @@ def run_job(
     from orchestration.ingest.landing import all_delivery_dates, landing_problems
     from orchestration.ingest.sources import SOURCES
     from orchestration.ingest.summary import render, summarise
+    from orchestration.schedules.dead_runs import fail_dead_runs, runner_tags
     from orchestration.schedules.sensors import range_run_request
 
     settings = settings or Settings.from_env()
@@ -88,10 +89,17 @@ def run_job(
     print(f"Loading deliveries {first} .. {last} from {settings.landing_dir}", flush=True)
     request = range_run_request(first, last, run_key=None, reload=reload, full_refresh=full_refresh)
     job = build_definitions(settings).resolve_job_def("nightly")
+    instance = instance or DagsterInstance.get()
+    for dead in fail_dead_runs(instance):
+        print(
+            f"An earlier run ({dead}) ended with its process before it finished: marked "
+            "failed in Dagster; this run redoes its work.",
+            flush=True,
+        )
     result = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        instance=instance or DagsterInstance.get(),
-        tags=request.tags,
+        instance=instance,
+        tags={**request.tags, **runner_tags()},
         raise_on_error=False,
     )
     held: list = []
@@ -272,6 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     state = commands.add_parser("state", help="back up or restore the state schema")
     state.add_argument("action", choices=["backup", "restore"])
     state.add_argument("folder", help="folder of Parquet files, one per state table")
+    chaos = commands.add_parser(
+        "chaos", help="kill nightly runs at random points and check they converge (scratch data)"
+    )
+    chaos.add_argument("--kills", type=int, default=20)
+    chaos.add_argument("--customers", type=int, default=200)
+    chaos.add_argument("--days", type=int, default=14)
+    chaos.add_argument("--seed", type=int, default=7)
+    chaos.add_argument("--scratch", type=Path, default=Path("/tmp/cdw-chaos"))
     args, rest = parser.parse_known_args(argv)
     if args.command == "generate":
         from sample_data.__main__ import main as generate
@@ -287,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
         return release_command(args.source, args.day, args.released_by, args.reason)
     if args.command == "state":
         return state_command(args.action, args.folder)
+    if args.command == "chaos":
+        from orchestration.chaos import chaos as run_chaos
+
+        kills = run_chaos(args.kills, args.customers, args.days, args.seed, args.scratch)
+        return 0 if all(k.converged for k in kills) else 1
     settings = Settings.from_env()
     if not settings.landing_dir.is_dir() or not any(settings.landing_dir.iterdir()):
         from sample_data.__main__ import main as generate

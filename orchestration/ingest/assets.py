@@ -44,7 +44,12 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.ingest.freshness import render_freshness, source_freshness
 from orchestration.ingest.landing import batch_deliveries, files_for
-from orchestration.ingest.loader import changed_deliveries, ensure_tables, load_deliveries
+from orchestration.ingest.loader import (
+    changed_deliveries,
+    ensure_tables,
+    load_deliveries,
+    unvalidated_dates,
+)
 from orchestration.ingest.sources import SOURCES, Kind, Source
 from orchestration.ingest.summary import render, summarise
 from orchestration.ingest.user_agents import update_user_agents
@@ -177,7 +182,7 @@ def build_raw_deliveries(
         with warehouse.get_connection() as con:
             record_verdicts(con, verdicts, context.run.run_id)
             held = delivery_statuses(con, ("held",))
-            unbalanced = {s.name: _unbalanced_files(con, s, dates) for s in sources}
+            unbalanced = {s.name: unbalanced_files(con, s, dates) for s in sources}
             not_read = {s.name: _files_not_read(con, s, dates) for s in sources}
             if USER_AGENTS in selected:
                 user_agents = _update_user_agents(context, con, dates)
@@ -232,7 +237,9 @@ def _load_source(
     delivered = [(d, files_for(landing_dir, source.name, d)) for d in dates]
     if not reload:
         delivered = changed_deliveries(con, source, delivered)
-    load.judged = [d for d, files in delivered if files]
+    # Loaded by an earlier run that ended before its gate (killed, crashed): judged now.
+    unjudged = unvalidated_dates(con, source.name, dates)
+    load.judged = sorted({d for d, files in delivered if files} | set(unjudged))
     batches = batch_deliveries(delivered)
     for number, batch in enumerate(batches, start=1):
         audits = load_deliveries(
@@ -384,7 +391,7 @@ def _gate_results(
     )
 
 
-def _unbalanced_files(
+def unbalanced_files(
     con: duckdb.DuckDBPyConnection, source: Source, dates: list[date]
 ) -> list[tuple]:
     """Files of the run's dates whose records in differ from the rows counted in raw,

@@ -460,11 +460,29 @@ def changed_deliveries(
     return changed
 
 
+def unvalidated_dates(
+    con: duckdb.DuckDBPyConnection, source: str | None, dates: list[date] | None = None
+) -> list[date]:
+    """Delivery dates whose current load has no verdict yet (`state.delivery_status`
+    'unvalidated': a run loaded them and ended before its gate), of `source` (None: any)
+    within `dates` (None: any)."""
+    return [
+        d
+        for (d,) in con.execute(
+            "SELECT DISTINCT delivery_date FROM state.delivery_status "
+            "WHERE status = 'unvalidated' AND ($source IS NULL OR source = $source) "
+            "AND ($dates IS NULL OR list_contains($dates, delivery_date)) ORDER BY 1",
+            {"source": source, "dates": dates},
+        ).fetchall()
+    ]
+
+
 def pending_dates(
     con: duckdb.DuckDBPyConnection, landing_dir: Path, dates: list[date]
 ) -> list[date]:
     """Delivery dates (of `dates` or already loaded) whose deliveries of some source are
-    new, changed or withdrawn: what a run without a range has to load."""
+    new, changed or withdrawn, or loaded but not yet judged by the gate: what a run without
+    a range has to do."""
     loaded = [
         d for (d,) in con.execute("SELECT DISTINCT _partition FROM raw.load_audit").fetchall()
     ]
@@ -473,7 +491,7 @@ def pending_dates(
     for source in SOURCES:
         delivered = [(d, files_for(landing_dir, source.name, d)) for d in candidates]
         pending |= {d for d, _ in changed_deliveries(con, source, delivered)}
-    return sorted(pending)
+    return sorted(pending | set(unvalidated_dates(con, None)))
 
 
 def load_deliveries(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import duckdb
 
 FLOAT_DIGITS = 9
+# What "the same warehouse" compares; `state` (what a rebuild cannot re-derive) is apart.
+COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
 # delivery_fingerprint hashes file modification times: a copy of the same files differs.
 VOLATILE_COLUMNS = frozenset({"_loaded_at", "run_id", "delivery_fingerprint"})
 
@@ -48,3 +50,8 @@ def schema_fingerprints(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str
         [schema],
     ).fetchall()
     return {f"{schema}.{t}": table_fingerprint(con, f"{schema}.{t}") for (t,) in tables}
+
+
+def warehouse_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, tuple[int, str]]]:
+    """Every table of the compared schemas: {schema: {schema.table: (rows, md5)}}."""
+    return {schema: schema_fingerprints(con, schema) for schema in COMPARED_SCHEMAS}

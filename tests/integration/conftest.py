@@ -38,7 +38,7 @@ from dagster import AssetCheckEvaluation, DagsterEventType, DagsterInstance
 from orchestration.cli import run_job
 from orchestration.dbt.project import DBT_PROJECT_DIR
 from orchestration.ingest.loader import ensure_tables
-from orchestration.quality.fingerprint import schema_fingerprints
+from orchestration.quality.fingerprint import warehouse_fingerprints
 from orchestration.settings import Settings
 from orchestration.state.holds import release
 from orchestration.state.schema import ensure_state
@@ -49,7 +49,6 @@ DAYS = [NIGHTS_CONFIG.end_date - timedelta(days=n) for n in range(4, -1, -1)]  #
 BAD_DAY = DAYS[2]  # 08
 # Compared with a full rebuild: every model schema. (Snapshots are history: a rebuild
 # cannot re-derive when a membership changed, so they are left out.)
-COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
 
 
 @dataclass
@@ -134,7 +133,7 @@ def run_night(settings: Settings, reload: bool = False) -> Night:
 
 def fingerprints(path: Path) -> dict[str, dict[str, tuple[int, str]]]:
     with duckdb.connect(str(path), read_only=True) as con:
-        return {schema: schema_fingerprints(con, schema) for schema in COMPARED_SCHEMAS}
+        return warehouse_fingerprints(con)
 
 
 def read_text(path: Path) -> str:
