@@ -174,7 +174,7 @@ PHASES = (
     # (output that starts the phase, phase); the last one seen at the kill is the phase
     ("Loading deliveries", "starting"),
     ("raw_deliveries - ", "loading"),
-    ("expectations,", "validation"),
+    ("gate: judging", "validation"),
     ("dbt build", "dbt"),
     ("model staging.", "dbt staging"),
     ("model intermediate.int_identity", "dbt identity"),

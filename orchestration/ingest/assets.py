@@ -171,6 +171,8 @@ def build_raw_deliveries(
                 for s in sources
             }
         loading = time.perf_counter() - started
+        judged = sum(len(load.judged) for load in loads.values())
+        context.log.info(f"gate: judging {judged} delivery(ies) with Great Expectations")
         # The gate opens the file itself: the loading connection is closed by now.
         verdicts, results = _judge(
             context, Path(warehouse.database), sources, loads, gx_project_dir

@@ -49,6 +49,6 @@ def test_the_phase_of_a_kill_is_read_from_the_output() -> None:
 
     assert phase_of("") == "start-up"
     assert phase_of("Loading deliveries …\n… raw_deliveries - web_access …") == "loading"
-    assert phase_of("… raw_deliveries - x: PASSED — 12 expectations, 0 critical") == "validation"
+    assert phase_of("… raw_deliveries - gate: judging 12 delivery(ies) with …") == "validation"
     text = "… dbt build: … START sql table model intermediate.int_identity__edges"
     assert phase_of(text) == "dbt identity"
