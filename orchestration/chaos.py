@@ -12,7 +12,8 @@ reference:
 - line accounting balanced for every loaded file (recounted from the tables);
 - the gate's verdicts in `state` for the same deliveries with the same outcome, and every
   verdict row whole (DuckDB commits a transaction or nothing);
-- the killed run marked failed in Dagster by the rerun (orchestration/schedules/dead_runs.py).
+- the killed run marked failed in Dagster by the rerun (orchestration/schedules/dead_runs.py),
+  when it had got as far as creating its run ("no run" in the report when it had not).
 
 The phase a kill landed in is read from the job's output at the moment of the kill.
 """
@@ -140,16 +141,23 @@ class Workspace:
         return Outcome(fingerprints, verdicts, unbalanced, self.unfinished_runs())
 
     def unfinished_runs(self) -> int:
-        from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+        from dagster import DagsterRunStatus
+
+        return self.run_count(
+            [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+        )
+
+    def run_count(self, statuses: list | None = None) -> int:
+        """Runs in this workspace's Dagster instance (of `statuses`, or all)."""
+        from dagster import DagsterInstance, RunsFilter
         from dagster._core.instance.ref import InstanceRef
 
-        statuses = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
         home = str(self.root / "dagster_home")
         before = os.environ.get("DAGSTER_HOME")
         os.environ["DAGSTER_HOME"] = home  # dagster.yaml names its folder by this variable
         try:
             with DagsterInstance.from_ref(InstanceRef.from_dir(home)) as instance:
-                return len(instance.get_runs(filters=RunsFilter(statuses=statuses)))
+                return len(instance.get_runs(filters=RunsFilter(statuses=statuses or [])))
         finally:
             if before is None:
                 del os.environ["DAGSTER_HOME"]
@@ -259,11 +267,14 @@ def chaos(
         log = scratch / "kill.log"
         log.unlink(missing_ok=True)
         delay = rng.uniform(0.02, 0.98) * night
+        runs_before = work.run_count()
         process = work.start("run", log=log)
         killed = kill_after(process, delay)
         phase = phase_of(log.read_text(errors="replace")) if killed else "ended first"
+        # Killed before it created its Dagster run: no run to mark failed.
+        created = work.run_count() > runs_before
         rerun = work.run("run", log=log)
-        marked = "marked failed in Dagster" in log.read_text(errors="replace") or not killed
+        marked = "marked failed in Dagster" in log.read_text(errors="replace") or not created
         got = work.outcome()
         found = differences(expected, got)
         if got.unfinished_runs:
@@ -273,7 +284,7 @@ def chaos(
         verdict = "converged" if kill.converged else "DIFFERS: " + "; ".join(found)[:200]
         report(
             f"{number:>4} {delay:>7.1f}s  {phase:<14}{rerun:>6}  "
-            f"{'yes' if marked else 'NO':<9} {verdict}"
+            f"{('yes' if marked else 'NO') if created else 'no run':<9} {verdict}"
         )
         if kill.converged:
             shutil.rmtree(work.root)

@@ -18,7 +18,13 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 PID_TAG = "cdw/pid"
 HOST_TAG = "cdw/host"
-_UNFINISHED = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+# NOT_STARTED too: a process killed between creating its run and starting it leaves that.
+_UNFINISHED = [
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
 
 
 def runner_tags() -> dict[str, str]:
