@@ -141,11 +141,9 @@ class Workspace:
         return Outcome(fingerprints, verdicts, unbalanced, self.unfinished_runs())
 
     def unfinished_runs(self) -> int:
-        from dagster import DagsterRunStatus
+        from orchestration.schedules.dead_runs import UNFINISHED
 
-        return self.run_count(
-            [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
-        )
+        return self.run_count(UNFINISHED)
 
     def run_count(self, statuses: list | None = None) -> int:
         """Runs in this workspace's Dagster instance (of `statuses`, or all)."""
@@ -201,14 +199,18 @@ def phase_of(output: str) -> str:
     return phase
 
 
+def _kill_group(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def kill_after(process: subprocess.Popen, seconds: float) -> bool:
     """SIGKILL the process's group after `seconds`; False when it ended first."""
     try:
         process.wait(timeout=seconds)
         return False
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        _kill_group(process)
         return True
 
 
@@ -218,8 +220,7 @@ def kill_when(process: subprocess.Popen, log: Path, marker: str, timeout: float)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         if marker in log.read_text(errors="replace"):
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            _kill_group(process)
             return True
         time.sleep(0.05)
     return False

@@ -20,8 +20,8 @@ with `dagster instance migrate`). It also plans each asset's materialisation as 
 for the run's partition range instead of one event per date — what Dagster does when
 DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS is set, with its documented cost: when
 such a run fails, its dates show as missing in the UI rather than failed (the run itself
-shows failed, and holds are recorded in the warehouse, not in Dagster). Creating the run of
-an 89-day first build: 28 s -> 4 s (docs/benchmarks.md).
+shows failed, and holds are recorded in the warehouse, not in Dagster). What it saves:
+`python -m benchmarks.event_log --days 89` (docs/benchmarks.md).
 
 dagster_home/dagster.yaml selects it. It relies on Dagster 1.13's `_connect`,
 `_conn_string`, `_store_asset_check_evaluation_planned` and

@@ -19,7 +19,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 PID_TAG = "cdw/pid"
 HOST_TAG = "cdw/host"
 # NOT_STARTED too: a process killed between creating its run and starting it leaves that.
-_UNFINISHED = [
+UNFINISHED = [
     DagsterRunStatus.NOT_STARTED,
     DagsterRunStatus.STARTING,
     DagsterRunStatus.STARTED,
@@ -46,7 +46,7 @@ def fail_dead_runs(instance: DagsterInstance) -> list[str]:
     """Mark this host's unfinished `cdw` runs whose process is gone as failed; their ids."""
     host = socket.gethostname()
     dead = []
-    for run in instance.get_runs(filters=RunsFilter(statuses=_UNFINISHED)):
+    for run in instance.get_runs(filters=RunsFilter(statuses=UNFINISHED)):
         pid = run.tags.get(PID_TAG)
         if run.tags.get(HOST_TAG) != host or not pid or not pid.isdigit():
             continue
