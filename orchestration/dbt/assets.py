@@ -26,6 +26,7 @@ from dagster_duckdb import DuckDBResource
 from packaging.version import Version
 
 from orchestration.dbt.build_inputs import (
+    WITHOUT_UNIT_TESTS,
     BuildPlan,
     build_inputs_key,
     last_build_key,
@@ -75,7 +76,8 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
             key = build_inputs_key(con, manifest_path)
             plan = plan_build(key, last_build_key(con), full_refresh=full_refresh)
         if not whole:
-            plan = BuildPlan(False, ("--full-refresh",) if full_refresh else (), "a subset")
+            refresh = ("--full-refresh",) if full_refresh else ()
+            plan = BuildPlan(False, (*refresh, *WITHOUT_UNIT_TESTS), "a subset")
         command = "dbt build skipped" if plan.skip else " ".join(["dbt build", *plan.args])
         context.log.info(f"{command}: {plan.reason} (orchestration/dbt/build_inputs.py)")
         if plan.skip:

@@ -14,8 +14,8 @@ After a successful build of the whole project both keys are recorded in
 `incremental.dbt_builds`; a failed build records nothing, so the next run builds again.
 The nightly dbt asset (orchestration/dbt/assets.py) compares them with the last recorded
 build: both equal, the build would change nothing and is skipped; the project equal, seeds
-and unit tests (and tests of seeds alone) cannot change with the data, so the build leaves
-them out (`plan_build`).
+(and tests of seeds alone) cannot change with the data, so the build leaves them out
+(`plan_build`). Unit tests never run here (`WITHOUT_UNIT_TESTS`).
 """
 
 from __future__ import annotations
@@ -37,18 +37,23 @@ PYTHON_MODEL_LIBRARIES = (PROJECT_ROOT / "identity",)
 # (`metadata.generated_at`, `invocation_id`, each node's `created_at`) and the catalogue
 # name DuckDB gives the warehouse file (`database`, and `relation_name` built from it).
 _VOLATILE_MANIFEST_FIELDS = frozenset({"created_at", "database", "relation_name"})
-# What a build leaves out when the project did not change since the last whole build:
-# the seeds, the unit tests, and the data tests of seeds alone. `cautious` indirect
-# selection keeps a test that also reads a model (a relationships test from a model to a
-# seed, a singular test over both): dbt's default (eager) would drop every test with an
-# excluded parent, and with it checks of the new data.
+# Unit tests never run in the nightly job: their inputs are static, so the data cannot change
+# their outcome (dbt Labs recommends running them in development and CI only; `make test`
+# runs them, tests/dbt/test_dbt_build.py).
+WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+# What a build also leaves out when the project did not change since the last whole build:
+# the seeds and the data tests of seeds alone. `cautious` indirect selection keeps a test
+# that also reads a model (a relationships test from a model to a seed, a singular test
+# over both): dbt's default (eager) would drop every test with an excluded parent, and
+# with it checks of the new data.
 # One --exclude value: dagster-dbt takes --select / --exclude out of the arguments one
 # value per flag (and splits it at spaces) before it adds its own selection.
 UNCHANGED_PROJECT_ARGS = (
     "--exclude",
-    "resource_type:unit_test resource_type:seed",
+    "resource_type:seed",
     "--indirect-selection",
     "cautious",
+    *WITHOUT_UNIT_TESTS,
 )
 
 
@@ -141,13 +146,17 @@ def record_build(con: duckdb.DuckDBPyConnection, key: BuildKey, run_id: str) -> 
 
 
 def plan_build(key: BuildKey, last: BuildKey | None, *, full_refresh: bool) -> BuildPlan:
-    """Skip, build without seeds and unit tests, or build everything."""
+    """Skip, build without seeds, or build everything (never the unit tests)."""
     if full_refresh:
-        return BuildPlan(False, ("--full-refresh",), "full refresh: everything, rebuilt")
+        return BuildPlan(
+            False, ("--full-refresh", *WITHOUT_UNIT_TESTS), "full refresh: everything, rebuilt"
+        )
     if last is None:
-        return BuildPlan(False, (), "first recorded build: everything")
+        return BuildPlan(False, WITHOUT_UNIT_TESTS, "first recorded build: everything")
     if key.project != last.project:
-        return BuildPlan(False, (), "the project changed since the last build: everything")
+        return BuildPlan(
+            False, WITHOUT_UNIT_TESTS, "the project changed since the last build: everything"
+        )
     if key.data == last.data:
         return BuildPlan(
             True, (), "nothing became visible and the project did not change since the last build"
@@ -155,6 +164,6 @@ def plan_build(key: BuildKey, last: BuildKey | None, *, full_refresh: bool) -> B
     return BuildPlan(
         False,
         UNCHANGED_PROJECT_ARGS,
-        "the project did not change since the last build: seeds and unit tests left out "
-        "(they cannot change with the data)",
+        "the project did not change since the last build: seeds left out (they cannot "
+        "change with the data)",
     )

@@ -54,7 +54,7 @@ from orchestration.ingest.sources import SOURCES, Kind, Source
 from orchestration.ingest.summary import render, summarise
 from orchestration.ingest.user_agents import update_user_agents
 from orchestration.partitions import RELOAD_TAG, delivery_dates, partition_dates
-from orchestration.quality.delivery_gate import DeliveryVerdict, judge_deliveries, record_verdicts
+from orchestration.quality.delivery_gate import DeliveryVerdict, judge_sources, record_verdicts
 from orchestration.resources import LandingResource
 from orchestration.settings import Settings
 from orchestration.state.holds import DeliveryStatus, delivery_statuses
@@ -287,18 +287,16 @@ def _judge(
     loads: dict[str, SourceLoad],
     gx_project_dir: Path,
 ) -> tuple[list[DeliveryVerdict], list]:
-    """Every source's verdicts, then every validation's Data Docs page in one pass."""
-    verdicts: list[DeliveryVerdict] = []
-    results: list = []
-    for source in sources:
-        load = loads[source.name]
-        if not load.judged:
-            continue
-        source_verdicts, source_results = judge_deliveries(
-            warehouse_path, source.name, load.judged, load.loaded, project=gx_project_dir
-        )
-        verdicts += source_verdicts
-        results += source_results
+    """Every source's verdicts (one Great Expectations session), then every validation's
+    Data Docs page in one pass."""
+    judged = {
+        source.name: (loads[source.name].judged, loads[source.name].loaded)
+        for source in sources
+        if loads[source.name].judged
+    }
+    if not judged:
+        return [], []
+    verdicts, results = judge_sources(warehouse_path, judged, project=gx_project_dir)
     if results:
         from orchestration.quality.gx_gate import render_data_docs  # importing GX takes seconds
 

@@ -1,7 +1,7 @@
 """The gate per delivery: Great Expectations judges each new delivery (source × date) and
 a delivery that fails a critical expectation is held back (docs/quality.md).
 
-    verdicts = judge_deliveries(warehouse_path, "events", [date(2026, 1, 9), ...])
+    verdicts, results = judge_deliveries(warehouse_path, "events", [date(2026, 1, 9)], loaded)
 
 One validation covers every delivery of the run (the suite's partition range), so a
 backfill of many days costs one pass per source. A range must hold nothing but the
@@ -56,48 +56,62 @@ def judge_deliveries(
     project: Path | None = None,
 ) -> tuple[list[DeliveryVerdict], list]:
     """A verdict for each delivery date of `source` in `deliveries` (loaded in raw), and
-    the GateResults of the validations that decided them (for the run log; their Data Docs
-    pages are not rendered yet: pass every source's results to `gx_gate.render_data_docs`
-    once). `loaded` is every delivery date of the source in raw (judged or not).
+    the GateResults of the validations that decided them. `loaded` is every delivery date
+    of the source in raw (judged or not). `judge_sources` for one source."""
+    return judge_sources(warehouse_path, {source: (deliveries, loaded)}, project)
+
+
+def judge_sources(
+    warehouse_path: Path,
+    judged: dict[str, tuple[list[date], list[date]]],
+    project: Path | None = None,
+) -> tuple[list[DeliveryVerdict], list]:
+    """Verdicts for the deliveries of every source in `judged` ({source: (deliveries,
+    loaded)}, as in `judge_deliveries`), validated in one Great Expectations session, and
+    the GateResults that decided them (their Data Docs pages are not rendered yet: pass
+    them to `gx_gate.render_data_docs` once).
 
     The caller must hold no connection to the warehouse file (the GX gate opens it).
     """
-    from orchestration.quality.gx_gate import validate_raw  # importing GX takes seconds
+    # Importing GX takes seconds: only when there is something to judge.
+    from orchestration.quality.gx_gate import GateSession
+    from orchestration.quality.gx_suites import raw_suite_name
 
     # Read before GX opens the file (one configuration per file per process).
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        refusals = file_refusals(con, source, deliveries)
-        warned = load_warnings(con, source, deliveries)
+        notes = {
+            source: (file_refusals(con, source, days), load_warnings(con, source, days))
+            for source, (days, _) in judged.items()
+        }
+    verdicts: list[DeliveryVerdict] = []
     results: list = []
 
-    def validate(days: list[date]):
+    def judge(session: GateSession, source: str, days: list[date]) -> list[DeliveryVerdict]:
         # Each result is stored in the GX project; its Data Docs page is rendered later.
-        result = validate_raw(
-            warehouse_path, source, days[0], days[-1], build_docs=False, project=project
-        )
+        result = session.validate(raw_suite_name(source), f"raw.{source}", days[0], days[-1])
         results.append(result)
-        return result
-
-    def judge(days: list[date]) -> list[DeliveryVerdict]:
-        result = validate(days)
         if result.passed_critical or len(days) == 1:
             return [_verdict(source, day, result) for day in days]
         middle = len(days) // 2
-        verdicts = judge(days[:middle]) + judge(days[middle:])
-        if all(v.passed_critical for v in verdicts):
+        halves = judge(session, source, days[:middle]) + judge(session, source, days[middle:])
+        if all(v.passed_critical for v in halves):
             # The range fails but neither half does (an expectation over the whole batch):
             # no single delivery is to blame, so the whole range is judged by that failure.
             return [_verdict(source, day, result) for day in days]
-        return verdicts
+        return halves
 
-    verdicts = [v for run in contiguous_runs(deliveries, loaded) for v in judge(run)]
-    return [
-        with_load_warnings(
-            with_file_refusals(v, refusals.get(v.delivery_date, ())),
-            warned.get(v.delivery_date, ()),
-        )
-        for v in verdicts
-    ], results
+    with GateSession(warehouse_path, project) as session:
+        for source, (deliveries, loaded) in judged.items():
+            refusals, warned = notes[source]
+            verdicts += [
+                with_load_warnings(
+                    with_file_refusals(v, refusals.get(v.delivery_date, ())),
+                    warned.get(v.delivery_date, ()),
+                )
+                for run in contiguous_runs(deliveries, loaded)
+                for v in judge(session, source, run)
+            ]
+    return verdicts, results
 
 
 def file_refusals(

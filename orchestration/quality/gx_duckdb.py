@@ -18,7 +18,8 @@ any of them: it compares every figure GX reports with the same figure computed i
    is fetched, on one live connection: validation is pushed down as SQL into DuckDB.
 
    The price: that connection stays open until the execution engine is closed, so
-   `release()` must run after every validation (the gate does it in a `finally`).
+   `release()` must run after the last validation of a session (the gate does it on
+   leaving `GateSession`, also on error).
 
 2. **One configuration per file per process.** duckdb-engine always sets DuckDB's
    `custom_user_agent` option, so its connections never share a database instance with a
@@ -35,7 +36,7 @@ any of them: it compares every figure GX reports with the same figure computed i
 3. **The partition range as session variables.** Each partitioned asset is a committed
    query that reads `getvariable('cdw_gx_first')` / `getvariable('cdw_gx_last')`
    (`partition_filter()`); `set_partition_range()` sets them on the persisted connection
-   when it is opened. Unset (NULL) means the whole table, so running a checkpoint straight
+   before each validation. Unset (NULL) means the whole table, so running a checkpoint straight
    from GX validates everything. The committed GX configuration never changes at run time.
 
 4. GX 1.24 has no regex support for the DuckDB dialect
@@ -110,21 +111,14 @@ def _date_literal(value: date | None) -> str:
     return "NULL::DATE" if value is None else f"DATE '{value.isoformat()}'"
 
 
-def set_partition_range(engine: sa.Engine, first: date | None, last: date | None) -> None:
-    """Make every connection `engine` opens see the range (NULL, NULL = whole table).
+def set_partition_range(execution_engine: Any, first: date | None, last: date | None) -> None:
+    """Set the range (NULL, NULL = whole table) on GX's persisted connection.
 
-    Must be called before GX opens its persisted connection (i.e. before validating).
-    """
-    statements = [
-        f"SET VARIABLE {FIRST_VARIABLE} = {_date_literal(first)}",
-        f"SET VARIABLE {LAST_VARIABLE} = {_date_literal(last)}",
-    ]
-
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        for statement in statements:
-            dbapi_connection.execute(statement)
-
-    sa.event.listen(engine, "connect", _on_connect)
+    Runs on the connection the next validation reads with, so one connection serves many
+    validations of different ranges (the gate reads it back before each: `_check_connection`
+    in gx_gate.py)."""
+    for variable, value in ((FIRST_VARIABLE, first), (LAST_VARIABLE, last)):
+        execution_engine.execute_query(sa.text(f"SET VARIABLE {variable} = {_date_literal(value)}"))
 
 
 def release(datasource: Any) -> None:
@@ -133,7 +127,7 @@ def release(datasource: Any) -> None:
     Two engines: the execution engine's (StaticPool, the persisted connection) and the
     datasource's own (`get_engine()`, a queue pool GX uses to test connections), which
     keeps returned connections open until it is disposed. A released datasource is not
-    reused: the gate loads a fresh GX context for every validation.
+    reused: each `GateSession` loads a fresh GX context.
     """
     try:
         if datasource.execution_engine is not None:

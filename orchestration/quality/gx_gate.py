@@ -8,6 +8,9 @@
   `first..last` (both None: the whole table) and returns a `GateResult`.
 * `validate_raw(warehouse_path, source, first, last)` is the same for suite `raw_<source>`;
   `validate_all_raw(...)` runs every raw suite and builds Data Docs once.
+* `GateSession(warehouse_path)` validates many tables and ranges with one GX context and
+  one connection (the nightly gate's pass over every source); the functions above open
+  one session each.
 * `render_data_docs(results)` renders results validated with `build_docs=False` in one pass
   (what the nightly gate does after validating every source).
 * `build_data_docs()` rebuilds the whole Data Docs site; `data_docs_index()` is its
@@ -224,10 +227,8 @@ def _validate_many(
     project: Path | None,
 ) -> list[GateResult]:
     project = project or project_dir()
-    results = [
-        validate_table(warehouse_path, suite, table, first, last, False, project)
-        for suite, table in targets
-    ]
+    with GateSession(warehouse_path, project) as session:
+        results = [session.validate(suite, table, first, last) for suite, table in targets]
     return render_data_docs(results, project) if build_docs else results
 
 
@@ -269,57 +270,75 @@ def validate_table(
     suite is unknown, validates another table, or GX does not produce a result for every
     expectation; a failed expectation is a result, not an exception.
     """
-    return _validate(
-        warehouse_path, suite_name, table, first, last, build_docs, project or project_dir()
-    )
+    with GateSession(warehouse_path, project) as session:
+        return session.validate(suite_name, table, first, last, build_docs=build_docs)
 
 
-# --- implementation ----------------------------------------------------------------------
+class GateSession:
+    """Validations of one warehouse file sharing one GX context and one DuckDB connection.
 
+    Loading the file context and connecting cost about a third of a small validation, and
+    the nightly gate validates every source's new deliveries (often a dozen small ones):
+    it opens one session for all of them. The range of each validation is set on the
+    connection before it runs. Leaving the session closes everything GX opened (also on
+    error), so the file may be opened for writing afterwards. One thread at a time.
+    """
 
-def _validate(
-    warehouse_path: Path,
-    suite_name: str,
-    table: str,
-    first: date | None,
-    last: date | None,
-    build_docs: bool,
-    project: Path,
-) -> GateResult:
-    if (first is None) != (last is None):
-        raise ValueError("give both first and last, or neither (whole table)")
-    if first is not None and last is not None and first > last:
-        raise ValueError(f"first {first} is after last {last}")
-    warehouse_path = Path(warehouse_path)
-    if not warehouse_path.is_file():
-        raise GateError(f"no warehouse at {warehouse_path}")
+    def __init__(self, warehouse_path: Path, project: Path | None = None) -> None:
+        self.warehouse_path = Path(warehouse_path)
+        self.project = project or project_dir()
 
-    context = open_context(project, warehouse_path)
-    try:
-        definition = context.validation_definitions.get(suite_name)
-        checkpoint = context.checkpoints.get(suite_name)
-    except Exception as exc:
-        raise GateError(
-            f"no suite {suite_name!r} in {project} (add it to gx_suites.py and run "
-            "`python -m orchestration.quality.gx_project sync`)"
-        ) from exc
-    asset = definition.asset
-    if asset.name != table:
-        raise GateError(f"suite {suite_name} validates {asset.name}, not {table}")
-    notes: list[str] = []
-    partitioned = FIRST_VARIABLE in asset.query
-    if first is not None and not partitioned:
-        notes.append(f"{table} is not partitioned: validated the whole table")
-        first = last = None
+    def __enter__(self) -> GateSession:
+        if not self.warehouse_path.is_file():
+            raise GateError(f"no warehouse at {self.warehouse_path}")
+        self._context = open_context(self.project, self.warehouse_path)
+        self._datasource = self._context.data_sources.get(DATASOURCE)
+        try:
+            self._engine = self._datasource.get_execution_engine()
+        except BaseException:
+            release(self._datasource)
+            raise
+        return self
 
-    datasource = context.data_sources.get(DATASOURCE)
-    run_name = f"{first}..{last}" if first else "whole-table"
-    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
-    started = time.perf_counter()
-    try:
-        engine = datasource.get_execution_engine()
-        set_partition_range(engine.engine, first, last)
-        _check_connection(engine, first, last)
+    def __exit__(self, *_exc: object) -> None:
+        release(self._datasource)
+
+    def validate(
+        self,
+        suite_name: str,
+        table: str,
+        first: date | None = None,
+        last: date | None = None,
+        build_docs: bool = False,
+    ) -> GateResult:
+        """Run checkpoint `suite_name` on `table`, partitions first..last (see
+        `validate_table`)."""
+        if (first is None) != (last is None):
+            raise ValueError("give both first and last, or neither (whole table)")
+        if first is not None and last is not None and first > last:
+            raise ValueError(f"first {first} is after last {last}")
+        context = self._context
+        try:
+            definition = context.validation_definitions.get(suite_name)
+            checkpoint = context.checkpoints.get(suite_name)
+        except Exception as exc:
+            raise GateError(
+                f"no suite {suite_name!r} in {self.project} (add it to gx_suites.py and run "
+                "`python -m orchestration.quality.gx_project sync`)"
+            ) from exc
+        asset = definition.asset
+        if asset.name != table:
+            raise GateError(f"suite {suite_name} validates {asset.name}, not {table}")
+        notes: list[str] = []
+        if first is not None and FIRST_VARIABLE not in asset.query:
+            notes.append(f"{table} is not partitioned: validated the whole table")
+            first = last = None
+
+        run_name = f"{first}..{last}" if first else "whole-table"
+        run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+        started = time.perf_counter()
+        engine = self._engine
+        _set_range(engine, first, last)
         if build_docs:
             checkpoint_result = checkpoint.run(run_id=run_id)
             ((identifier, suite_result),) = checkpoint_result.run_results.items()
@@ -330,36 +349,34 @@ def _validate(
                 run_id=run_id,
                 batch_identifier=suite_result.batch_id,
             )
-        if datasource.get_execution_engine() is not engine:
+        if self._datasource.get_execution_engine() is not engine:
             raise GateError("GX replaced its execution engine: the range may not apply")
-    finally:
-        release(datasource)
-    seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started
 
-    outcomes = [_outcome(r) for r in suite_result.results]
-    expected = len(definition.suite.expectations)
-    if len(outcomes) != expected:
-        raise GateError(f"{suite_name}: GX returned {len(outcomes)} results for {expected}")
-    result = GateResult(
-        suite=suite_name,
-        table=table,
-        first=first,
-        last=last,
-        passed_critical=all(o.success for o in outcomes if o.severity == CRITICAL),
-        passed_all=all(o.success for o in outcomes),
-        results=outcomes,
-        data_docs_path=_docs_path(context, identifier) if build_docs else None,
-        seconds=seconds,
-        run_name=run_name,
-        notes=notes,
-        identifier=identifier,
-    )
-    log.info(result.summary())
-    return result
+        outcomes = [_outcome(r) for r in suite_result.results]
+        expected = len(definition.suite.expectations)
+        if len(outcomes) != expected:
+            raise GateError(f"{suite_name}: GX returned {len(outcomes)} results for {expected}")
+        result = GateResult(
+            suite=suite_name,
+            table=table,
+            first=first,
+            last=last,
+            passed_critical=all(o.success for o in outcomes if o.severity == CRITICAL),
+            passed_all=all(o.success for o in outcomes),
+            results=outcomes,
+            data_docs_path=_docs_path(context, identifier) if build_docs else None,
+            seconds=seconds,
+            run_name=run_name,
+            notes=notes,
+            identifier=identifier,
+        )
+        log.info(result.summary())
+        return result
 
 
-def _check_connection(engine: Any, first: date | None, last: date | None) -> None:
-    """Open GX's persisted connection and prove it is the one the batch will use.
+def _set_range(engine: Any, first: date | None, last: date | None) -> None:
+    """Set the range on GX's persisted connection and prove the validation reads with it.
 
     Reading back the range variables fails if DuckDB is not on GX's persisted-connection
     list (the rows would be fetched from a released connection: empty) or if the range
@@ -367,6 +384,7 @@ def _check_connection(engine: Any, first: date | None, last: date | None) -> Non
     """
     query = f"SELECT getvariable('{FIRST_VARIABLE}'), getvariable('{LAST_VARIABLE}')"
     try:
+        set_partition_range(engine, first, last)
         rows = engine.execute_query(sa.text(query)).fetchall()
     except sa.exc.DBAPIError as exc:
         raise GateError(

@@ -1,5 +1,5 @@
-"""The dbt build is skipped only when it would change nothing, and leaves out seeds and
-unit tests only when the project did not change (orchestration/dbt/build_inputs.py): its
+"""The dbt build is skipped only when it would change nothing, and leaves out seeds only
+when the project did not change (orchestration/dbt/build_inputs.py): its
 keys follow the project and the visible deliveries, and no model reads the clock."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import duckdb
 
 from orchestration.dbt.build_inputs import (
     UNCHANGED_PROJECT_ARGS,
+    WITHOUT_UNIT_TESTS,
     BuildKey,
     build_inputs_key,
     last_build_key,
@@ -68,7 +69,7 @@ def test_the_keys_follow_visible_deliveries_and_the_project(tmp_path: Path) -> N
         release(con, "events", day, "steward", "why")
         released = build_inputs_key(con, manifest)
         assert released.data != empty.data  # visible now: the next build must run
-        assert released.project == empty.project  # ... without seeds and unit tests
+        assert released.project == empty.project  # ... without seeds
 
         # A parse of the same project writes other times and another catalogue name.
         manifest.write_text(
@@ -90,9 +91,13 @@ def test_the_plan_follows_the_keys() -> None:
     assert not trimmed.skip and trimmed.args == UNCHANGED_PROJECT_ARGS
     for key, previous in ((BuildKey("p2", "d2"), last), (BuildKey("p", "d2"), None)):
         everything = plan_build(key, previous, full_refresh=False)
-        assert (everything.skip, everything.args) == (False, ())
+        assert (everything.skip, everything.args) == (False, WITHOUT_UNIT_TESTS)
     for key in (BuildKey("p", "d"), BuildKey("p", "d2"), BuildKey("p2", "d")):
-        assert plan_build(key, last, full_refresh=True).args == ("--full-refresh",)
+        refresh = plan_build(key, last, full_refresh=True).args
+        assert refresh == ("--full-refresh", *WITHOUT_UNIT_TESTS)
+    # The nightly job never runs unit tests, whatever the plan.
+    assert WITHOUT_UNIT_TESTS == ("--exclude-resource-type", "unit_test")
+    assert set(WITHOUT_UNIT_TESTS) <= set(UNCHANGED_PROJECT_ARGS)
 
 
 def test_a_warehouse_with_the_combined_key_only_builds_everything(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from orchestration.quality import gx_duckdb, gx_project
 from orchestration.quality.gx_gate import (
     GateError,
     GateResult,
+    GateSession,
     build_data_docs,
     data_docs_index,
     validate_all_raw,
@@ -203,6 +204,28 @@ def test_gx_figures_equal_plain_sql(build: Settings, project: Path, scope: str) 
     results = validate_all_raw(build.warehouse_path, first, last, build_docs=False, project=project)
     compared = _compare_with_sql(build.warehouse_path, results, first, last)
     assert compared == sum(len(s.expectations) for s in suite_specs() if s.name.startswith("raw_"))
+
+
+def test_one_session_applies_each_validations_own_range(defective: dict, project: Path) -> None:
+    """The nightly gate validates every source and range on one connection: each
+    validation must see its own range, never the previous one's."""
+    path = defective["path"]
+    ranges = [(SUB_FIRST, SUB_LAST), (OUTSIDE, OUTSIDE), (None, None), (SUB_FIRST, SUB_LAST)]
+    with GateSession(path, project) as session:
+        results = [session.validate("raw_events", "raw.events", *r) for r in ranges]
+        results.append(session.validate("raw_reviews", "raw.reviews", SUB_FIRST, SUB_LAST))
+    nulls = [
+        {o.description: o for o in r.results}["[critical] message_id is never null"]
+        for r in results[:4]
+    ]
+    assert [o.unexpected_count for o in nulls] == [7, 7, 14, 7]
+    for (first, last), result in zip(ranges, results, strict=False):
+        assert (result.first, result.last) == (first, last)
+        assert _compare_with_sql(path, [result], first, last) == len(result.results)
+    assert _compare_with_sql(path, results[4:], SUB_FIRST, SUB_LAST) == len(results[4].results)
+    # Leaving the session released the file: it opens for writing in this process.
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE OR REPLACE TEMP TABLE t AS SELECT 1")
 
 
 def test_injected_defects_fail_the_critical_expectations_with_exact_counts(
