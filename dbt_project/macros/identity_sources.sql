@@ -4,9 +4,12 @@
     int_identity__observations (the graph) and int_identity__record_customers (who each
     record belongs to), so both see the same records.
 
-    `relation` is a ref, except for events: 'messages', a CTE over stg_events__messages the
-    calling model defines (int_identity__observations also defines `known_user_ids`, which
-    the events identifiers use to type an alias previousId).
+    `relation` is a ref, except for the two sources that grow with history: 'messages' (over
+    stg_events__messages) and 'web_requests' (over stg_web_access__requests), CTEs the
+    calling model defines, so int_identity__observations can read only the records it
+    recomputes (it also defines `known_user_ids`, which the events identifiers use to type
+    an alias previousId). `delivery_partitions` is the delivery dates of a record of those
+    two (NULL for the others, which observations recomputes every build).
 -#}
 {% macro identity_sources() %}
 {%- set previous_id_type -%}
@@ -33,6 +36,7 @@
         "source": "'events.' || message_type",
         "relation": "messages",
         "record_id": "message_id",
+        "delivery_partitions": "delivery_partitions",
         "first_seen_at": "event_at",
         "last_seen_at": "event_at",
         "identifiers": [
@@ -46,8 +50,9 @@
     },
     {
         "source": "'web_access'",
-        "relation": ref('stg_web_access__requests'),
+        "relation": "web_requests",
         "record_id": "request_id",
+        "delivery_partitions": "[_partition]",
         "first_seen_at": "requested_at",
         "last_seen_at": "requested_at",
         "identifiers": [("'anonymous_id'", "cookie_id")],

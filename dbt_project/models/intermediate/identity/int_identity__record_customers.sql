@@ -11,6 +11,10 @@ messages as (
     select * from {{ ref('stg_events__messages') }}
 ),
 
+web_requests as (
+    select * from {{ ref('stg_web_access__requests') }}
+),
+
 observations as (
     select * from {{ ref('int_identity__observations') }}
 ),
