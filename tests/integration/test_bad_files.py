@@ -38,7 +38,7 @@ from orchestration.ingest.summary import render, summarise
 DAY = date(2026, 1, 5)
 OTHER_DAY = date(2026, 1, 6)
 LOADED_AT = datetime(2026, 1, 7, 2, 0, tzinfo=UTC)
-SECRET = "root:x:0:0:secret-outside-the-landing-folder"
+OUTSIDE_TEXT = "root:x:0:0:secret-outside-the-landing-folder"
 
 
 def message(message_id: str) -> str:
@@ -188,7 +188,7 @@ def test_a_symlink_out_of_the_landing_folder_is_refused_and_never_read(
     con, landing: Path, tmp_path: Path
 ) -> None:
     outside = tmp_path / "passwd"
-    outside.write_text(SECRET + "\n" + SECRET + "\n")
+    outside.write_text(OUTSIDE_TEXT + "\n" + OUTSIDE_TEXT + "\n")
     good = message("m-1") + "\n"
     land(landing, "events", "good.jsonl", good)
     (landing / "events" / DAY.isoformat() / "passwd.jsonl").symlink_to(outside)
@@ -220,7 +220,7 @@ def test_a_symlink_inside_the_landing_folder_is_refused_too(con, landing: Path) 
 def test_a_linked_date_folder_is_one_refused_entry(con, landing: Path, tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    (outside / "e.jsonl").write_text(SECRET + "\n")
+    (outside / "e.jsonl").write_text(OUTSIDE_TEXT + "\n")
     (landing / "events").mkdir()
     (landing / "events" / DAY.isoformat()).symlink_to(outside, target_is_directory=True)
     good = message("m-9") + "\n"
