@@ -1,4 +1,9 @@
-"""Four nights of the real nightly job on one landing folder that changes the way real
+"""Session fixtures of the integration tests.
+
+`build` (test_pipeline.py, test_security.py): one run of the nightly job over every
+delivery date of a small generated dataset.
+
+`nights`: four nights of the real nightly job on one landing folder that changes the way real
 deliveries do — built once per test session and shared by the tests that need it
 (test_delivery_holds.py, test_incremental_builds.py).
 
@@ -37,12 +42,37 @@ from dagster import AssetCheckEvaluation, DagsterEventType, DagsterInstance
 
 from orchestration.cli import run_job
 from orchestration.dbt.project import DBT_PROJECT_DIR
+from orchestration.definitions import build_definitions
 from orchestration.ingest.loader import ensure_tables
 from orchestration.quality.fingerprint import warehouse_fingerprints
+from orchestration.schedules.sensors import range_run_request
 from orchestration.settings import Settings
 from orchestration.state.holds import release
 from orchestration.state.schema import ensure_state
 from sample_data import GeneratorConfig, generate
+
+PIPELINE_CONFIG = GeneratorConfig(customers=120, days=8, end_date=date(2026, 1, 10), seed=11)
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory: pytest.TempPathFactory):
+    """(settings, manifest, result, instance): the generated deliveries of PIPELINE_CONFIG,
+    loaded, gated and built in one run of `nightly` on an ephemeral Dagster instance."""
+    root = tmp_path_factory.mktemp("pipeline")
+    settings = Settings.under(root)
+    manifest = generate(PIPELINE_CONFIG, settings.landing_dir, settings.truth_dir)
+    first = PIPELINE_CONFIG.end_date.toordinal() - PIPELINE_CONFIG.days + 1
+    request = range_run_request(date.fromordinal(first), PIPELINE_CONFIG.end_date, run_key=None)
+    instance = DagsterInstance.ephemeral()
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("nightly")
+        .execute_in_process(instance=instance, tags=request.tags, raise_on_error=False)
+    )
+    return settings, manifest, result, instance
+
+
+# -- four nights (test_delivery_holds.py, test_incremental_builds.py)
 
 NIGHTS_CONFIG = GeneratorConfig(customers=60, days=5, end_date=date(2026, 1, 10), seed=23)
 DAYS = [NIGHTS_CONFIG.end_date - timedelta(days=n) for n in range(4, -1, -1)]  # 06 .. 10

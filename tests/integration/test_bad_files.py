@@ -34,11 +34,12 @@ from orchestration.ingest.loader import load_deliveries
 from orchestration.ingest.parsing import BLANK_CHARACTERS
 from orchestration.ingest.sources import SOURCES_BY_NAME
 from orchestration.ingest.summary import render, summarise
+from tests.support import column_texts
 
 DAY = date(2026, 1, 5)
 OTHER_DAY = date(2026, 1, 6)
 LOADED_AT = datetime(2026, 1, 7, 2, 0, tzinfo=UTC)
-SECRET = "root:x:0:0:secret-outside-the-landing-folder"
+OUTSIDE_TEXT = "root:x:0:0:secret-outside-the-landing-folder"
 
 
 def message(message_id: str) -> str:
@@ -121,12 +122,36 @@ def assert_accounted(con, source: str, relative: str, text: str, header: int = 0
 
 
 def assert_refused(con, source: str, relative: str, reason: str) -> str:
-    """One audit row for the file, with its reason, no rows; returns the detail."""
+    """One audit row for the file, with its reason, and nothing else: no raw row, no
+    quarantine row (no `raw_text`), no warning — the refusal is all that is stored of it
+    (docs/reliability.md, "Security checks"). Returns the detail."""
     records_in, raw, quarantined, _blank, refused, detail = audit(con, source)[relative]
     assert (records_in, raw, quarantined, refused) == (0, 0, 0, reason), relative
     assert rows_of(con, source, relative) == (0, 0)
     assert relative in detail  # the reason names the file
+    assert tables_naming(con, relative) == {"raw.load_audit": 1}
     return detail
+
+
+def tables_naming(con, relative: str) -> dict[str, int]:
+    """Rows per table (every schema) whose `_file` is `relative`."""
+    tables = con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.columns "
+        "JOIN information_schema.tables USING (table_catalog, table_schema, table_name) "
+        "WHERE column_name = '_file' AND table_type = 'BASE TABLE'"
+    ).fetchall()
+    counts = {
+        table: con.execute(f"SELECT count(*) FROM {table} WHERE _file = ?", [relative]).fetchall()
+        for (table,) in tables
+    }
+    return {table: n for table, ((n,),) in counts.items() if n}
+
+
+def assert_stored_nowhere(con, *texts: str) -> None:
+    """None of `texts` is in any column of any table or view of the warehouse."""
+    stored = column_texts(con)
+    assert stored
+    assert [(t, where) for t in texts for where, text in stored.items() if t in text] == []
 
 
 def message_ids(con, relative: str) -> list[str]:
@@ -188,7 +213,7 @@ def test_a_symlink_out_of_the_landing_folder_is_refused_and_never_read(
     con, landing: Path, tmp_path: Path
 ) -> None:
     outside = tmp_path / "passwd"
-    outside.write_text(SECRET + "\n" + SECRET + "\n")
+    outside.write_text(OUTSIDE_TEXT + "\n" + OUTSIDE_TEXT + "\n")
     good = message("m-1") + "\n"
     land(landing, "events", "good.jsonl", good)
     (landing / "events" / DAY.isoformat() / "passwd.jsonl").symlink_to(outside)
@@ -197,11 +222,7 @@ def test_a_symlink_out_of_the_landing_folder_is_refused_and_never_read(
     detail = assert_refused(con, "events", rel("passwd.jsonl"), "symlink_outside_landing")
     assert "outside the landing folder" in detail
     assert_refused(con, "events", rel("dangling.jsonl"), "symlink_outside_landing")
-    # its contents are stored nowhere
-    stored = con.execute(
-        "SELECT count(*) FROM raw.quarantine WHERE contains(raw_text, 'secret-outside')"
-    ).fetchone()
-    assert stored == (0,)
+    assert_stored_nowhere(con, OUTSIDE_TEXT)  # its contents are stored nowhere
     assert assert_accounted(con, "events", rel("good.jsonl"), good) == 1
 
 
@@ -220,7 +241,7 @@ def test_a_symlink_inside_the_landing_folder_is_refused_too(con, landing: Path) 
 def test_a_linked_date_folder_is_one_refused_entry(con, landing: Path, tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    (outside / "e.jsonl").write_text(SECRET + "\n")
+    (outside / "e.jsonl").write_text(OUTSIDE_TEXT + "\n")
     (landing / "events").mkdir()
     (landing / "events" / DAY.isoformat()).symlink_to(outside, target_is_directory=True)
     good = message("m-9") + "\n"
@@ -228,6 +249,7 @@ def test_a_linked_date_folder_is_one_refused_entry(con, landing: Path, tmp_path:
     load(con, landing, "events", (DAY, OTHER_DAY))
     assert_refused(con, "events", f"events/{DAY.isoformat()}", "symlink_outside_landing")
     assert rel("e.jsonl") not in audit(con, "events")  # not even listed
+    assert_stored_nowhere(con, OUTSIDE_TEXT)
     assert message_ids(con, rel("e.jsonl", day=OTHER_DAY)) == ["m-9"]
 
 
@@ -270,6 +292,7 @@ def test_truncated_and_corrupt_gzip_are_named_and_the_rest_of_the_source_loads(
                             "gzip_truncated")  # fmt: skip
     assert "truncated" in detail
     assert_refused(con, "web_access", rel("corrupt.log.gz", "web_access"), "gzip_corrupt")
+    assert_stored_nowhere(con, "not deflate")
     assert assert_accounted(con, "web_access", rel("good.log.gz", "web_access"), text) == 8
     other = rel("other-day.log", "web_access", OTHER_DAY)
     assert assert_accounted(con, "web_access", other, text) == 8

@@ -31,6 +31,7 @@ from tests.integration.test_bad_files import (
     LOADED_AT,
     OTHER_DAY,
     assert_accounted,
+    assert_stored_nowhere,
     audit,
     land,
     message,
@@ -558,6 +559,7 @@ def test_a_non_date_folder_and_an_unknown_source_are_reported_not_loaded(
     assert assert_accounted(con, "events", rel("good.jsonl"), good) == 1
     assert con.execute("SELECT count(*) FROM raw.events").fetchone() == (1,)
     assert list(audit(con, "events")) == [rel("good.jsonl")]
+    assert_stored_nowhere(con, "bad-date", "typo", "stray")  # nothing of them is stored
 
 
 def test_copies_under_two_names_both_load_hard_links_once(con, landing: Path) -> None:
