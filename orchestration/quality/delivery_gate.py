@@ -54,6 +54,7 @@ def judge_deliveries(
     deliveries: list[date],
     loaded: list[date],
     project: Path | None = None,
+    artefacts: Path | None = None,
 ) -> tuple[list[DeliveryVerdict], list]:
     """A verdict for each delivery date of `source` in `deliveries` (loaded in raw), and
     the GateResults of the validations that decided them (for the run log; their Data Docs
@@ -71,9 +72,15 @@ def judge_deliveries(
     results: list = []
 
     def validate(days: list[date]):
-        # Each result is stored in the GX project; its Data Docs page is rendered later.
+        # Each result is stored in `artefacts`; its Data Docs page is rendered later.
         result = validate_raw(
-            warehouse_path, source, days[0], days[-1], build_docs=False, project=project
+            warehouse_path,
+            source,
+            days[0],
+            days[-1],
+            build_docs=False,
+            project=project,
+            artefacts=artefacts,
         )
         results.append(result)
         return result

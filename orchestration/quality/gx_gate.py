@@ -11,7 +11,12 @@
 * `render_data_docs(results)` renders results validated with `build_docs=False` in one pass
   (what the nightly gate does after validating every source).
 * `build_data_docs()` rebuilds the whole Data Docs site; `data_docs_index()` is its
-  index.html (expectations/uncommitted/data_docs/local_site/index.html).
+  index.html (`<artefacts>/data_docs/local_site/index.html`).
+
+Every function takes the GX project (`project`, default $CDW_GX_PROJECT_DIR or
+expectations/) and the folder its results and Data Docs go to (`artefacts`: the pipeline
+passes the warehouse's own, `Settings.gx_artefacts_dir`; default the project's
+`uncommitted/`).
 
 Connection rules (see gx_duckdb.py): call the gate while **no other connection to the
 warehouse file is open in this process**. The gate opens the file read-only through GX and
@@ -34,7 +39,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -105,7 +110,7 @@ class GateResult:
     seconds: float = 0.0
     run_name: str = ""
     notes: list[str] = field(default_factory=list)
-    # Where GX stored the result (uncommitted/validations/): what `render_data_docs` renders.
+    # Where GX stored the result (<artefacts>/validations/): what `render_data_docs` renders.
     identifier: ValidationResultIdentifier | None = field(default=None, compare=False)
 
     @property
@@ -172,17 +177,17 @@ def project_dir() -> Path:
     return Settings.from_env().gx_project_dir
 
 
-def data_docs_index(project: Path | None = None) -> Path:
+def data_docs_index(project: Path | None = None, artefacts: Path | None = None) -> Path:
     """index.html of the Data Docs site (it exists once anything was validated or built)."""
-    return docs_index(project or project_dir())
+    return docs_index(project or project_dir(), artefacts)
 
 
-def build_data_docs(project: Path | None = None) -> Path:
+def build_data_docs(project: Path | None = None, artefacts: Path | None = None) -> Path:
     """Rebuild the whole Data Docs site (every suite, every stored result); its index."""
     project = project or project_dir()
-    context = open_context(project, Path(os.devnull))  # no connection is made
+    context = open_context(project, Path(os.devnull), artefacts)  # no connection is made
     context.build_data_docs(site_names=[DOCS_SITE])
-    return docs_index(project)
+    return docs_index(project, artefacts)
 
 
 def validate_raw(
@@ -192,10 +197,18 @@ def validate_raw(
     last: date | None = None,
     build_docs: bool = True,
     project: Path | None = None,
+    artefacts: Path | None = None,
 ) -> GateResult:
     """Validate `raw.<source>` (partitions first..last, or all) with suite `raw_<source>`."""
     return validate_table(
-        warehouse_path, raw_suite_name(source), f"raw.{source}", first, last, build_docs, project
+        warehouse_path,
+        raw_suite_name(source),
+        f"raw.{source}",
+        first,
+        last,
+        build_docs,
+        project,
+        artefacts,
     )
 
 
@@ -206,13 +219,14 @@ def validate_all_raw(
     sources: Iterable[str] | None = None,
     build_docs: bool = True,
     project: Path | None = None,
+    artefacts: Path | None = None,
 ) -> list[GateResult]:
     """Every raw suite (or those of `sources`), then one Data Docs update for all of them."""
     from orchestration.ingest.sources import SOURCES
 
     names = list(sources) if sources is not None else [s.name for s in SOURCES]
     targets = [(raw_suite_name(n), f"raw.{n}") for n in names]
-    return _validate_many(warehouse_path, targets, first, last, build_docs, project)
+    return _validate_many(warehouse_path, targets, first, last, build_docs, project, artefacts)
 
 
 def _validate_many(
@@ -222,16 +236,19 @@ def _validate_many(
     last: date | None,
     build_docs: bool,
     project: Path | None,
+    artefacts: Path | None = None,
 ) -> list[GateResult]:
     project = project or project_dir()
     results = [
-        validate_table(warehouse_path, suite, table, first, last, False, project)
+        validate_table(warehouse_path, suite, table, first, last, False, project, artefacts)
         for suite, table in targets
     ]
-    return render_data_docs(results, project) if build_docs else results
+    return render_data_docs(results, project, artefacts) if build_docs else results
 
 
-def render_data_docs(results: list[GateResult], project: Path | None = None) -> list[GateResult]:
+def render_data_docs(
+    results: list[GateResult], project: Path | None = None, artefacts: Path | None = None
+) -> list[GateResult]:
     """Render the pages of `results` (validated with build_docs=False) and the Data Docs
     index in one pass; the results with their pages' paths.
 
@@ -241,7 +258,7 @@ def render_data_docs(results: list[GateResult], project: Path | None = None) -> 
     if not stored:
         return results
     project = project or project_dir()
-    context = open_context(project, Path(os.devnull))  # no connection is made
+    context = open_context(project, Path(os.devnull), artefacts)  # no connection is made
     # The results and their suites' pages (the index lists a suite once its page exists).
     suites = [ExpectationSuiteIdentifier(name=name) for name in sorted({r.suite for r in stored})]
     context.build_data_docs(
@@ -261,16 +278,24 @@ def validate_table(
     last: date | None = None,
     build_docs: bool = True,
     project: Path | None = None,
+    artefacts: Path | None = None,
 ) -> GateResult:
     """Run checkpoint `suite_name` on `table`, partitions first..last (None, None: all).
 
-    Writes the validation result to the project's uncommitted/validations/ and, with
+    Writes the validation result to `<artefacts>/validations/` and, with
     `build_docs`, renders it (and the index) into Data Docs. Raises `GateError` when the
     suite is unknown, validates another table, or GX does not produce a result for every
     expectation; a failed expectation is a result, not an exception.
     """
     return _validate(
-        warehouse_path, suite_name, table, first, last, build_docs, project or project_dir()
+        warehouse_path,
+        suite_name,
+        table,
+        first,
+        last,
+        build_docs,
+        project or project_dir(),
+        artefacts,
     )
 
 
@@ -285,6 +310,7 @@ def _validate(
     last: date | None,
     build_docs: bool,
     project: Path,
+    artefacts: Path | None,
 ) -> GateResult:
     if (first is None) != (last is None):
         raise ValueError("give both first and last, or neither (whole table)")
@@ -294,7 +320,7 @@ def _validate(
     if not warehouse_path.is_file():
         raise GateError(f"no warehouse at {warehouse_path}")
 
-    context = open_context(project, warehouse_path)
+    context = open_context(project, warehouse_path, artefacts)
     try:
         definition = context.validation_definitions.get(suite_name)
         checkpoint = context.checkpoints.get(suite_name)
@@ -473,18 +499,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--source", action="append", help="raw source (repeatable)")
     parser.add_argument("--no-docs", action="store_true", help="do not update Data Docs")
     args = parser.parse_args(argv)
-    warehouse = args.warehouse or Settings.from_env().warehouse_path
+    settings = Settings.from_env()
+    warehouse = args.warehouse or settings.warehouse_path
+    artefacts = (
+        settings.gx_artefacts_dir
+        if args.warehouse is None
+        else replace(settings, warehouse_path=args.warehouse, artefacts_root=None).gx_artefacts_dir
+    )
     sources = args.source or [s.name for s in SOURCES]
     targets = [(raw_suite_name(n), f"raw.{n}") for n in sources]
     started = time.perf_counter()
     results = _validate_many(
-        warehouse, targets, args.first, args.last, not args.no_docs, project_dir()
+        warehouse, targets, args.first, args.last, not args.no_docs, project_dir(), artefacts
     )
     for r in results:
         print(r.summary())
     print(f"{len(results)} suites in {time.perf_counter() - started:.1f}s")
     if not args.no_docs:
-        print(f"Data Docs: {data_docs_index()}")
+        print(f"Data Docs: {data_docs_index(artefacts=artefacts)}")
     return 0 if all(r.passed_critical for r in results) else 1
 
 
