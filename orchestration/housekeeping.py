@@ -66,7 +66,10 @@ def prune_artefacts(
     keep_run_ids: tuple[str, ...] = (),
 ) -> Pruned:
     """Remove what is older than `settings.retention_days` at `now` (default: now)."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.retention_days)
+    try:
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.retention_days)
+    except OverflowError:  # a retention longer than the calendar: nothing is that old
+        return Pruned()
     runs = _prune_runs(instance, cutoff, keep_run_ids) if instance is not None else 0
     removed_bytes = 0
 
@@ -151,18 +154,16 @@ def artefact_sizes(settings: Settings, dagster_home: Path | None = None) -> dict
     """Bytes on disk per kind of artefact (what the 30-night simulation prints)."""
     gx = settings.gx_artefacts_dir
     target = settings.dbt_target_dir
+    own = [p for p in target.iterdir() if p.is_file()] if target.is_dir() else []
     sizes = {
-        "dbt invocations": sum(_size(p) for p in invocation_dirs(target)),
-        "dbt manifest etc.": sum(p.stat().st_size for p in target.iterdir() if p.is_file())
-        if target.is_dir()
-        else 0,
+        "dbt runs": sum(_size(p) for p in invocation_dirs(target)),  # invocation folders
+        "dbt manifest": sum(p.stat().st_size for p in own),  # and partial parse
         "dbt logs": _size(settings.dbt_log_dir),
         "gx results": _size(gx / "validations"),
         "data docs": _size(gx / "data_docs"),
     }
     if dagster_home is not None:
-        sizes["dagster runs db"] = sum(
-            p.stat().st_size for p in dagster_home.rglob("*.db*") if p.is_file()
-        )
-        sizes["dagster storage"] = _size(dagster_home / "storage")  # compute logs, outputs
+        databases = [p for p in dagster_home.rglob("*.db*") if p.is_file()]
+        sizes["dagster db"] = sum(p.stat().st_size for p in databases)  # runs, events
+        sizes["dagster logs"] = _size(dagster_home / "storage")  # compute logs, outputs
     return sizes

@@ -59,7 +59,7 @@ class WarehouseResource(DuckDBResource):
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Generator[Any, None, None]:
-        run = context.dagster_run
+        run = context.run
         if run is None:  # built outside a run (a test's direct call): nothing to guard
             yield self
             return
