@@ -226,7 +226,8 @@ def duckdb_lock_holder(error: BaseException) -> tuple[int, str] | None:
 def _process_description(pid: int, program: str) -> str:
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        command = " ".join(a.decode(errors="replace") for a in argv if a)[:160]
+        command = " ".join(" ".join(a.decode(errors="replace").split()) for a in argv if a)
+        command = command[:160] + ("…" if len(command) > 160 else "")
     except OSError:
         command = ""
     return f"process {pid} ({command or program})"
@@ -242,7 +243,7 @@ def file_busy_message(warehouse: Path, error: BaseException, lock_path: Path | N
     else:
         who = _process_description(pid, program) if pid else program
     return (
-        f"the warehouse file {warehouse} is held by another process, {who}. DuckDB lets "
+        f"the warehouse file {warehouse} is held by another process — {who}. DuckDB lets "
         "one process at a time open a file for writing, and no other process read it "
         "meanwhile: a notebook, DuckDB shell or BI tool with the file open blocks the "
         "nightly run. Close that connection (or end that process) and run again."
