@@ -11,7 +11,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from dagster import AssetExecutionContext, DagsterRunStatus, asset, materialize
+import sqlalchemy as sa
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    DagsterRunStatus,
+    MaterializeResult,
+    asset,
+    materialize,
+)
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
 from dagster._core.test_utils import create_run_for_test
 
 from benchmarks.housekeeping import backdate_run
@@ -39,11 +49,20 @@ def _folder(path: Path, old: bool) -> Path:
     return path
 
 
-@asset
-def touched(context: AssetExecutionContext, warehouse: WarehouseResource) -> None:
+@asset(check_specs=[AssetCheckSpec("fine", asset="touched")])
+def touched(context: AssetExecutionContext, warehouse: WarehouseResource):
     holder = read_holder(warehouse.settings.run_lock_path)
     assert holder is not None and holder.run_id == context.run.run_id  # held for the run
     print("a line for the compute log")
+    yield MaterializeResult()
+    yield AssetCheckResult(check_name="fine", passed=True)
+
+
+def _check_rows(instance, run_id: str) -> int:
+    table = AssetCheckExecutionsTable
+    with instance.event_log_storage.index_connection() as conn:
+        query = sa.select(sa.func.count()).where(table.c.run_id == run_id)
+        return conn.execute(query).scalar_one()
 
 
 @pytest.fixture
@@ -77,6 +96,7 @@ def test_what_is_older_than_the_retention_goes(project_instance, settings) -> No
     backdate_run(instance, unfinished.run_id, timedelta(days=8))
     logs = Path(os.environ["DAGSTER_HOME"]) / "storage"
     assert all((logs / run_id / "compute_logs").is_dir() for run_id in old_runs)
+    assert all(_check_rows(instance, run_id) == 1 for run_id in old_runs)
 
     target = settings.dbt_target_dir
     old_build = _folder(target / "dbt_build-aaaaaaa-bbbbbbb", old=True)
@@ -105,8 +125,10 @@ def test_what_is_older_than_the_retention_goes(project_instance, settings) -> No
     kept = {r.run_id for r in instance.get_runs()}
     assert kept == {new_run, unfinished.run_id}  # unfinished runs are never removed
     for run_id in old_runs:
-        assert instance.all_logs(run_id) == []  # their events …
+        assert instance.all_logs(run_id) == []  # their events, …
+        assert _check_rows(instance, run_id) == 0  # … asset check rows (Dagster keeps them)
         assert not (logs / run_id).exists()  # … and compute logs went with them
+    assert _check_rows(instance, new_run) == 1
     assert instance.all_logs(new_run) and (logs / new_run / "compute_logs").is_dir()
     for gone in (old_build, rotated, old_result, old_page, orphan_old):
         assert not gone.exists(), gone
