@@ -2,7 +2,8 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+# Run history (DAGSTER_HOME) is the warehouse's own unless set: <warehouse>.artefacts/dagster_home
+# (`cdw paths` lists where everything of the warehouse lives).
 
 .PHONY: setup chromium demo run test lint dev bench clean
 
@@ -45,12 +46,15 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Dagster UI on http://127.0.0.1:3000
+# Dagster UI on http://127.0.0.1:3000, on the instance `cdw run` records to
 dev: setup
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	DAGSTER_HOME="$${DAGSTER_HOME:-$$($(BIN)/cdw paths --dagster-home)}" $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 bench: setup
 	$(BIN)/python -m benchmarks.nightly
 
+# data/ holds the warehouse and its artefacts (dbt target, Data Docs, run history); the
+# rest is what earlier versions kept in the project folder.
 clean:
-	rm -rf data dagster_home/history dagster_home/storage dagster_home/schedules dagster_home/logs
+	rm -rf data dagster_home/history dagster_home/storage dagster_home/schedules dagster_home/logs \
+		dagster_home/event_log.db* dbt_project/target dbt_project/logs expectations/uncommitted

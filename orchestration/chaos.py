@@ -214,15 +214,23 @@ def kill_after(process: subprocess.Popen, seconds: float) -> bool:
         return True
 
 
-def kill_when(process: subprocess.Popen, log: Path, marker: str, timeout: float) -> bool:
-    """SIGKILL the process's group as soon as `marker` appears in its output; False when
+def wait_for_output(process: subprocess.Popen, log: Path, marker: str, timeout: float) -> bool:
+    """True as soon as `marker` appears in the process's output while it runs; False when
     it ended (or `timeout` passed) first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         if marker in log.read_text(errors="replace"):
-            _kill_group(process)
             return True
         time.sleep(0.05)
+    return False
+
+
+def kill_when(process: subprocess.Popen, log: Path, marker: str, timeout: float) -> bool:
+    """SIGKILL the process's group as soon as `marker` appears in its output; False when
+    it ended (or `timeout` passed) first."""
+    if wait_for_output(process, log, marker, timeout):
+        _kill_group(process)
+        return True
     return False
 
 

@@ -20,7 +20,7 @@ def build_definitions(settings: Settings) -> Definitions:
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         sensors=[build_landing_sensor(settings)],
-        resources={**build_resources(settings), "dbt": dbt_resource()},
+        resources={**build_resources(settings), "dbt": dbt_resource(settings)},
     )
 
 

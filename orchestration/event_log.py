@@ -23,8 +23,11 @@ such a run fails, its dates show as missing in the UI rather than failed (the ru
 shows failed, and holds are recorded in the warehouse, not in Dagster). What it saves:
 `python -m benchmarks.event_log --days 89` (docs/benchmarks.md).
 
+Deleting a run (housekeeping) also deletes its asset check rows, which Dagster's own
+`delete_events_for_run` keeps.
+
 dagster_home/dagster.yaml selects it. It relies on Dagster 1.13's `_connect`,
-`_conn_string`, `_store_asset_check_evaluation_planned` and
+`_conn_string`, `_store_asset_check_evaluation_planned`, `delete_events_for_run` and
 `_has_asset_key_col_on_connection` of the parent class (recheck when upgrading Dagster;
 tests/unit/test_event_log.py compares the rows with the parent's).
 """
@@ -98,6 +101,16 @@ class PooledSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
                 AssetCheckExecutionsTable.insert(),
                 [row | {"partition": key} for key in partition_keys],
             )
+
+    def delete_events_for_run(self, conn: sa.engine.Connection, run_id: str) -> None:
+        """Dagster's deletion of a run's events (`DagsterInstance.delete_run`), and also
+        the run's rows in `asset_check_executions`, which Dagster 1.13 leaves behind: one
+        per check and partition, with the serialised event, they were two thirds of the
+        event log after 19 pruned nights (orchestration/housekeeping.py)."""
+        super().delete_events_for_run(conn, run_id)
+        conn.execute(
+            AssetCheckExecutionsTable.delete().where(AssetCheckExecutionsTable.c.run_id == run_id)
+        )
 
     def _has_asset_key_col_on_connection(
         self, conn: sa.engine.Connection, column_name: str

@@ -9,16 +9,19 @@ sources read the `visible.<source>` views), so a bad delivery blocks nothing but
 
 import importlib.metadata
 import os
+import shutil
 import sys
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, OpExecutionContext
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
+    DbtCliInvocation,
     DbtCliResource,
     dbt_assets,
 )
@@ -33,7 +36,7 @@ from orchestration.dbt.build_inputs import (
     plan_build,
     record_build,
 )
-from orchestration.dbt.project import DBT_PROJECT, ensure_manifest
+from orchestration.dbt.project import DBT_PROJECT_DIR, PARTIAL_PARSE, ensure_manifest
 from orchestration.dbt.target_dirs import prune_invocation_dirs
 from orchestration.partitions import FULL_REFRESH_TAG
 from orchestration.settings import Settings
@@ -103,25 +106,65 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
 
 
 class InstalledDbtCliResource(DbtCliResource):
-    """DbtCliResource for the dbt-core installed in this interpreter's environment.
+    """DbtCliResource for the dbt-core installed in this interpreter's environment, writing
+    into the warehouse's own dbt target folder.
 
     dagster-dbt learns the dbt version by running `dbt --version`, a dbt start-up of 2-3 s
     on every invocation (ten per nightly run). The executable is this environment's, so the
     installed dbt-core package says the same. This overrides a private member of dagster-dbt
     0.29 (`_cli_version`): recheck it when upgrading.
+
+    dagster-dbt puts each invocation's folder under $DBT_TARGET_PATH (default the project's
+    `target/`, shared by every warehouse on the checkout) and seeds it with the
+    partial-parse file found there. Here each invocation gets a folder under `target_dir`
+    (`Settings.dbt_target_dir`), named as dagster-dbt names them, seeded with that folder's
+    partial-parse file (orchestration/dbt/project.py made it for this warehouse); dbt logs
+    into the same folder (dagster-dbt sets DBT_LOG_PATH to it).
     """
+
+    target_dir: str
 
     @cached_property
     def _cli_version(self) -> Version:
         return Version(importlib.metadata.version("dbt-core"))
 
+    def cli(
+        self,
+        args: Sequence[str],
+        *,
+        raise_on_error: bool = True,
+        manifest: Any = None,
+        dagster_dbt_translator: DagsterDbtTranslator | None = None,
+        context: OpExecutionContext | AssetExecutionContext | None = None,
+        target_path: Path | None = None,
+    ) -> DbtCliInvocation:
+        if target_path is None:
+            name = uuid.uuid4().hex[:7]
+            if context is not None:
+                op = context.op_execution_context
+                name = f"{op.op.name}-{op.run.run_id[:7]}-{name}"
+            target_path = Path(self.target_dir) / name
+        partial_parse = Path(self.target_dir) / PARTIAL_PARSE
+        if partial_parse.exists() and not (target_path / PARTIAL_PARSE).exists():
+            target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copy(partial_parse, target_path / PARTIAL_PARSE)
+        return super().cli(
+            args,
+            raise_on_error=raise_on_error,
+            manifest=manifest,
+            dagster_dbt_translator=dagster_dbt_translator,
+            context=context,
+            target_path=target_path,
+        )
 
-def dbt_resource() -> DbtCliResource:
+
+def dbt_resource(settings: Settings) -> DbtCliResource:
     # The dbt of this interpreter's environment, whether or not the venv is on PATH.
     return InstalledDbtCliResource(
-        project_dir=str(DBT_PROJECT.project_dir),
-        profiles_dir=str(DBT_PROJECT.profiles_dir),
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        target_dir=str(settings.dbt_target_dir),
         # dbt.log at info, not debug: the debug lines (every query's SQL, every connection)
         # cost ~15% of dbt's CPU in a build of 300 small tests. The run's own log keeps
         # every node's status; `dbt --debug` from a shell shows the SQL.

@@ -79,10 +79,14 @@ def _schema(source: Source) -> TableSchema:
 
 
 def build_ingest_assets(settings: Settings) -> list[AssetsDefinition]:
-    """The raw layer on the delivery dates of `settings`, judged with its GX project."""
+    """The raw layer on the delivery dates of `settings`, judged with its GX project (results
+    and Data Docs in the warehouse's artefacts folder)."""
     return [
         build_raw_deliveries(
-            delivery_dates(settings), settings.gx_project_dir, settings.first_delivery_date
+            delivery_dates(settings),
+            settings.gx_project_dir,
+            settings.first_delivery_date,
+            settings.gx_artefacts_dir,
         )
     ]
 
@@ -140,7 +144,10 @@ class SourceLoad:
 
 
 def build_raw_deliveries(
-    partitions: PartitionsDefinition, gx_project_dir: Path, first_delivery_date: date
+    partitions: PartitionsDefinition,
+    gx_project_dir: Path,
+    first_delivery_date: date,
+    gx_artefacts_dir: Path | None = None,
 ) -> AssetsDefinition:
     """`first_delivery_date` bounds the plausible range of timestamps (the loader
     quarantines earlier ones as `implausible_timestamp`)."""
@@ -175,7 +182,7 @@ def build_raw_deliveries(
         context.log.info(f"gate: judging {judged} delivery(ies) with Great Expectations")
         # The gate opens the file itself: the loading connection is closed by now.
         verdicts, results = _judge(
-            context, Path(warehouse.database), sources, loads, gx_project_dir
+            context, Path(warehouse.database), sources, loads, gx_project_dir, gx_artefacts_dir
         )
         context.log.info(
             f"load {loading:.1f}s, gate {time.perf_counter() - started - loading:.1f}s "
@@ -286,6 +293,7 @@ def _judge(
     sources: list[Source],
     loads: dict[str, SourceLoad],
     gx_project_dir: Path,
+    gx_artefacts_dir: Path | None = None,
 ) -> tuple[list[DeliveryVerdict], list]:
     """Every source's verdicts (one Great Expectations session), then every validation's
     Data Docs page in one pass."""
@@ -296,11 +304,13 @@ def _judge(
     }
     if not judged:
         return [], []
-    verdicts, results = judge_sources(warehouse_path, judged, project=gx_project_dir)
+    verdicts, results = judge_sources(
+        warehouse_path, judged, project=gx_project_dir, artefacts=gx_artefacts_dir
+    )
     if results:
         from orchestration.quality.gx_gate import render_data_docs  # importing GX takes seconds
 
-        results = render_data_docs(results, gx_project_dir)
+        results = render_data_docs(results, gx_project_dir, gx_artefacts_dir)
     for result in results:
         context.log.info(result.summary())
     return verdicts, results

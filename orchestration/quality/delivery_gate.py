@@ -54,22 +54,25 @@ def judge_deliveries(
     deliveries: list[date],
     loaded: list[date],
     project: Path | None = None,
+    artefacts: Path | None = None,
 ) -> tuple[list[DeliveryVerdict], list]:
     """A verdict for each delivery date of `source` in `deliveries` (loaded in raw), and
     the GateResults of the validations that decided them. `loaded` is every delivery date
     of the source in raw (judged or not). `judge_sources` for one source."""
-    return judge_sources(warehouse_path, {source: (deliveries, loaded)}, project)
+    return judge_sources(warehouse_path, {source: (deliveries, loaded)}, project, artefacts)
 
 
 def judge_sources(
     warehouse_path: Path,
     judged: dict[str, tuple[list[date], list[date]]],
     project: Path | None = None,
+    artefacts: Path | None = None,
 ) -> tuple[list[DeliveryVerdict], list]:
     """Verdicts for the deliveries of every source in `judged` ({source: (deliveries,
     loaded)}, as in `judge_deliveries`), validated in one Great Expectations session, and
-    the GateResults that decided them (their Data Docs pages are not rendered yet: pass
-    them to `gx_gate.render_data_docs` once).
+    the GateResults that decided them (stored in `artefacts`, the warehouse's GX folder;
+    their Data Docs pages are not rendered yet: pass them to `gx_gate.render_data_docs`
+    once).
 
     The caller must hold no connection to the warehouse file (the GX gate opens it).
     """
@@ -87,7 +90,7 @@ def judge_sources(
     results: list = []
 
     def judge(session: GateSession, source: str, days: list[date]) -> list[DeliveryVerdict]:
-        # Each result is stored in the GX project; its Data Docs page is rendered later.
+        # Each result is stored in `artefacts`; its Data Docs page is rendered later.
         result = session.validate(raw_suite_name(source), f"raw.{source}", days[0], days[-1])
         results.append(result)
         if result.passed_critical or len(days) == 1:
@@ -100,7 +103,7 @@ def judge_sources(
             return [_verdict(source, day, result) for day in days]
         return halves
 
-    with GateSession(warehouse_path, project) as session:
+    with GateSession(warehouse_path, project, artefacts) as session:
         for source, (deliveries, loaded) in judged.items():
             refusals, warned = notes[source]
             verdicts += [

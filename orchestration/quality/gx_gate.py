@@ -14,7 +14,12 @@
 * `render_data_docs(results)` renders results validated with `build_docs=False` in one pass
   (what the nightly gate does after validating every source).
 * `build_data_docs()` rebuilds the whole Data Docs site; `data_docs_index()` is its
-  index.html (expectations/uncommitted/data_docs/local_site/index.html).
+  index.html (`<artefacts>/data_docs/local_site/index.html`).
+
+Every function takes the GX project (`project`, default $CDW_GX_PROJECT_DIR or
+expectations/) and the folder its results and Data Docs go to (`artefacts`: the pipeline
+passes the warehouse's own, `Settings.gx_artefacts_dir`; default the project's
+`uncommitted/`).
 
 Connection rules (see gx_duckdb.py): call the gate while **no other connection to the
 warehouse file is open in this process**. The gate opens the file read-only through GX and
@@ -37,7 +42,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -108,7 +113,7 @@ class GateResult:
     seconds: float = 0.0
     run_name: str = ""
     notes: list[str] = field(default_factory=list)
-    # Where GX stored the result (uncommitted/validations/): what `render_data_docs` renders.
+    # Where GX stored the result (<artefacts>/validations/): what `render_data_docs` renders.
     identifier: ValidationResultIdentifier | None = field(default=None, compare=False)
 
     @property
@@ -175,17 +180,17 @@ def project_dir() -> Path:
     return Settings.from_env().gx_project_dir
 
 
-def data_docs_index(project: Path | None = None) -> Path:
+def data_docs_index(project: Path | None = None, artefacts: Path | None = None) -> Path:
     """index.html of the Data Docs site (it exists once anything was validated or built)."""
-    return docs_index(project or project_dir())
+    return docs_index(project or project_dir(), artefacts)
 
 
-def build_data_docs(project: Path | None = None) -> Path:
+def build_data_docs(project: Path | None = None, artefacts: Path | None = None) -> Path:
     """Rebuild the whole Data Docs site (every suite, every stored result); its index."""
     project = project or project_dir()
-    context = open_context(project, Path(os.devnull))  # no connection is made
+    context = open_context(project, Path(os.devnull), artefacts)  # no connection is made
     context.build_data_docs(site_names=[DOCS_SITE])
-    return docs_index(project)
+    return docs_index(project, artefacts)
 
 
 def validate_raw(
@@ -195,10 +200,18 @@ def validate_raw(
     last: date | None = None,
     build_docs: bool = True,
     project: Path | None = None,
+    artefacts: Path | None = None,
 ) -> GateResult:
     """Validate `raw.<source>` (partitions first..last, or all) with suite `raw_<source>`."""
     return validate_table(
-        warehouse_path, raw_suite_name(source), f"raw.{source}", first, last, build_docs, project
+        warehouse_path,
+        raw_suite_name(source),
+        f"raw.{source}",
+        first,
+        last,
+        build_docs,
+        project,
+        artefacts,
     )
 
 
@@ -209,13 +222,14 @@ def validate_all_raw(
     sources: Iterable[str] | None = None,
     build_docs: bool = True,
     project: Path | None = None,
+    artefacts: Path | None = None,
 ) -> list[GateResult]:
     """Every raw suite (or those of `sources`), then one Data Docs update for all of them."""
     from orchestration.ingest.sources import SOURCES
 
     names = list(sources) if sources is not None else [s.name for s in SOURCES]
     targets = [(raw_suite_name(n), f"raw.{n}") for n in names]
-    return _validate_many(warehouse_path, targets, first, last, build_docs, project)
+    return _validate_many(warehouse_path, targets, first, last, build_docs, project, artefacts)
 
 
 def _validate_many(
@@ -225,14 +239,17 @@ def _validate_many(
     last: date | None,
     build_docs: bool,
     project: Path | None,
+    artefacts: Path | None = None,
 ) -> list[GateResult]:
     project = project or project_dir()
-    with GateSession(warehouse_path, project) as session:
+    with GateSession(warehouse_path, project, artefacts) as session:
         results = [session.validate(suite, table, first, last) for suite, table in targets]
-    return render_data_docs(results, project) if build_docs else results
+    return render_data_docs(results, project, artefacts) if build_docs else results
 
 
-def render_data_docs(results: list[GateResult], project: Path | None = None) -> list[GateResult]:
+def render_data_docs(
+    results: list[GateResult], project: Path | None = None, artefacts: Path | None = None
+) -> list[GateResult]:
     """Render the pages of `results` (validated with build_docs=False) and the Data Docs
     index in one pass; the results with their pages' paths.
 
@@ -242,7 +259,7 @@ def render_data_docs(results: list[GateResult], project: Path | None = None) -> 
     if not stored:
         return results
     project = project or project_dir()
-    context = open_context(project, Path(os.devnull))  # no connection is made
+    context = open_context(project, Path(os.devnull), artefacts)  # no connection is made
     # The results and their suites' pages (the index lists a suite once its page exists).
     suites = [ExpectationSuiteIdentifier(name=name) for name in sorted({r.suite for r in stored})]
     context.build_data_docs(
@@ -262,15 +279,16 @@ def validate_table(
     last: date | None = None,
     build_docs: bool = True,
     project: Path | None = None,
+    artefacts: Path | None = None,
 ) -> GateResult:
     """Run checkpoint `suite_name` on `table`, partitions first..last (None, None: all).
 
-    Writes the validation result to the project's uncommitted/validations/ and, with
+    Writes the validation result to `<artefacts>/validations/` and, with
     `build_docs`, renders it (and the index) into Data Docs. Raises `GateError` when the
     suite is unknown, validates another table, or GX does not produce a result for every
     expectation; a failed expectation is a result, not an exception.
     """
-    with GateSession(warehouse_path, project) as session:
+    with GateSession(warehouse_path, project, artefacts) as session:
         return session.validate(suite_name, table, first, last, build_docs=build_docs)
 
 
@@ -284,14 +302,17 @@ class GateSession:
     error), so the file may be opened for writing afterwards. One thread at a time.
     """
 
-    def __init__(self, warehouse_path: Path, project: Path | None = None) -> None:
+    def __init__(
+        self, warehouse_path: Path, project: Path | None = None, artefacts: Path | None = None
+    ) -> None:
         self.warehouse_path = Path(warehouse_path)
         self.project = project or project_dir()
+        self.artefacts = artefacts
 
     def __enter__(self) -> GateSession:
         if not self.warehouse_path.is_file():
             raise GateError(f"no warehouse at {self.warehouse_path}")
-        self._context = open_context(self.project, self.warehouse_path)
+        self._context = open_context(self.project, self.warehouse_path, self.artefacts)
         self._datasource = self._context.data_sources.get(DATASOURCE)
         try:
             self._engine = self._datasource.get_execution_engine()
@@ -334,7 +355,7 @@ class GateSession:
             notes.append(f"{table} is not partitioned: validated the whole table")
             first = last = None
 
-        run_name = f"{first}..{last}" if first else "whole-table"
+        run_name = validation_run_name(first, last)
         run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
         started = time.perf_counter()
         engine = self._engine
@@ -373,6 +394,18 @@ class GateSession:
         )
         log.info(result.summary())
         return result
+
+
+def validation_run_name(first: date | None, last: date | None) -> str:
+    """GX's run name of a validation: the partitions it covers (`partitions_D1..D2`).
+
+    Not a bare `D1..D2`: GX titles a result's Data Docs page by reading the run name as a
+    time (dateutil) and comparing it with the run time, and `2026-10-24..2026-10-24` reads
+    as 20:26 at a UTC offset of −24 h, which Python refuses — GX then skipped the page. No
+    run ending on the 24th to the 31st of a month had a page (found by the 30-night
+    housekeeping simulation, benchmarks/housekeeping.py). A prefix dateutil cannot read
+    keeps the run name out of that."""
+    return f"partitions_{first}..{last}" if first else "whole-table"
 
 
 def _set_range(engine: Any, first: date | None, last: date | None) -> None:
@@ -491,18 +524,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--source", action="append", help="raw source (repeatable)")
     parser.add_argument("--no-docs", action="store_true", help="do not update Data Docs")
     args = parser.parse_args(argv)
-    warehouse = args.warehouse or Settings.from_env().warehouse_path
+    settings = Settings.from_env()
+    warehouse = args.warehouse or settings.warehouse_path
+    artefacts = (
+        settings.gx_artefacts_dir
+        if args.warehouse is None
+        else replace(settings, warehouse_path=args.warehouse, artefacts_root=None).gx_artefacts_dir
+    )
     sources = args.source or [s.name for s in SOURCES]
     targets = [(raw_suite_name(n), f"raw.{n}") for n in sources]
     started = time.perf_counter()
     results = _validate_many(
-        warehouse, targets, args.first, args.last, not args.no_docs, project_dir()
+        warehouse, targets, args.first, args.last, not args.no_docs, project_dir(), artefacts
     )
     for r in results:
         print(r.summary())
     print(f"{len(results)} suites in {time.perf_counter() - started:.1f}s")
     if not args.no_docs:
-        print(f"Data Docs: {data_docs_index()}")
+        print(f"Data Docs: {data_docs_index(artefacts=artefacts)}")
     return 0 if all(r.passed_critical for r in results) else 1
 
 

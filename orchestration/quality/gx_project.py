@@ -16,7 +16,10 @@ What `sync` maintains (all committed; GX 1.x file context):
                                     and the scripts and stylesheets they load (static/vendor/,
                                     copied into the site by `install_docs_assets`)
 
-Generated, ignored: uncommitted/validations/ (results), uncommitted/data_docs/ (HTML).
+Generated, not here: the validation results (`validations/`) and the Data Docs
+(`data_docs/local_site/`) go to the folder ${CDW_GX_ARTEFACTS_DIR} names — the warehouse's
+own (`<warehouse>.artefacts/gx/`, Settings.gx_artefacts_dir) when the pipeline validates,
+so two warehouses never share them; `uncommitted/` of the project when a caller names none.
 `sync` only writes what differs, so running it twice changes nothing.
 """
 
@@ -63,6 +66,8 @@ RESULT_FORMAT: dict[str, Any] = {
     "include_unexpected_rows": False,
 }
 WAREHOUSE_VARIABLE = "CDW_WAREHOUSE_PATH"
+# Where results and Data Docs go (great_expectations.yml: the stores' base directories).
+ARTEFACTS_VARIABLE = "CDW_GX_ARTEFACTS_DIR"
 
 
 def asset_query(table: str, partition_column: str | None) -> str:
@@ -76,26 +81,35 @@ def batch_definition_name(partition_column: str | None) -> str:
     return WHOLE_TABLE if partition_column is None else BATCH_DEFINITION
 
 
-def open_context(project_dir: Path, warehouse_path: Path) -> Any:
-    """The project's file context, its datasource bound to `warehouse_path`.
+def artefacts_dir(project_dir: Path, artefacts: Path | None = None) -> Path:
+    """Where results and Data Docs go: `artefacts`, else the project's `uncommitted/`."""
+    return Path(artefacts) if artefacts is not None else project_dir / "uncommitted"
+
+
+def open_context(project_dir: Path, warehouse_path: Path, artefacts: Path | None = None) -> Any:
+    """The project's file context, its datasource bound to `warehouse_path`, its results
+    and Data Docs in `artefacts` (default: the project's `uncommitted/`).
 
     Also puts the Data Docs' scripts and stylesheets into the site (`install_docs_assets`),
     so every page GX renders from here on works offline.
     """
     enable_persisted_connection()
-    install_docs_assets(project_dir)
+    install_docs_assets(project_dir, artefacts)
     return gx.get_context(
         mode="file",
         context_root_dir=str(project_dir),
-        runtime_environment={WAREHOUSE_VARIABLE: str(Path(warehouse_path).resolve())},
+        runtime_environment={
+            WAREHOUSE_VARIABLE: str(Path(warehouse_path).resolve()),
+            ARTEFACTS_VARIABLE: str(artefacts_dir(project_dir, artefacts).resolve()),
+        },
     )
 
 
-def docs_index(project_dir: Path) -> Path:
-    return project_dir / "uncommitted" / "data_docs" / DOCS_SITE / "index.html"
+def docs_index(project_dir: Path, artefacts: Path | None = None) -> Path:
+    return artefacts_dir(project_dir, artefacts) / "data_docs" / DOCS_SITE / "index.html"
 
 
-def install_docs_assets(project_dir: Path) -> list[str]:
+def install_docs_assets(project_dir: Path, artefacts: Path | None = None) -> list[str]:
     """Copy the vendored Data Docs assets into the site's static/ folder; what was copied.
 
     GX 1.24's page templates load jQuery, Bootstrap, bootstrap-table and Font Awesome from
@@ -103,11 +117,11 @@ def install_docs_assets(project_dir: Path) -> list[str]:
     steward's browser would report every visit to third parties. The project overrides
     those templates (`plugins/custom_data_docs/views/`, found by GX through
     `plugins_directory`) to load the same files from `static/vendor/`; this puts them there
-    (`plugins/custom_data_docs/static/` → `uncommitted/data_docs/local_site/static/`).
+    (`plugins/custom_data_docs/static/` → `<artefacts>/data_docs/local_site/static/`).
     Cheap when nothing changed: files are compared by size and modification time.
     """
     source = project_dir / DOCS_ASSETS
-    target = docs_index(project_dir).parent / "static"
+    target = docs_index(project_dir, artefacts).parent / "static"
     copied = []
     for path in sorted(source.rglob("*")):
         if not path.is_file():

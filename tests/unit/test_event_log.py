@@ -4,12 +4,10 @@ kept open between events) and they read back like Dagster's own SQLite storage."
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from dagster import (
     AssetCheckResult,
@@ -29,7 +27,6 @@ from dagster._core.storage.tags import (
 )
 
 from orchestration.event_log import PooledSqliteEventLogStorage
-from orchestration.settings import PROJECT_ROOT
 
 SPECS = [AssetSpec(f"asset_{i}") for i in range(5)]
 CHECKS = [AssetCheckSpec(f"check_{j}", asset=s.key) for s in SPECS for j in range(3)]
@@ -41,17 +38,6 @@ def assets_with_checks():
         yield MaterializeResult(asset_key=spec.key)
     for check in CHECKS:
         yield AssetCheckResult(asset_key=check.asset_key, check_name=check.name, passed=True)
-
-
-@pytest.fixture
-def project_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A DagsterInstance from the project's own dagster.yaml, in a scratch DAGSTER_HOME."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    with DagsterInstance.get() as instance:
-        yield instance
 
 
 def test_project_instance_uses_the_pooled_storage(project_instance) -> None:
