@@ -8,6 +8,7 @@
     cdw holds                                       deliveries held back by the gate, and why
     cdw release --source S --date D --by WHO --why TEXT   release a held delivery
     cdw state backup DIR | cdw state restore DIR    copy the state schema to / from Parquet
+    cdw pseudonyms key | new-key | hash KEY… | rekey-decisions   the pseudonym key (privacy.md)
 
 Runs go through Dagster (recorded in $DAGSTER_HOME, default `dagster_home/`, so they show
 up in `dagster dev`) and end with the load summary.
@@ -113,6 +114,7 @@ def run_job(
         print(render_held(held))
         print(freshness)
     print(render_checks(result.get_asset_check_evaluations(), settings.gx_project_dir))
+    print(settings.pseudonym_key.describe())  # the flag: a development key warns (privacy.md)
     print(f"Dagster run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
     if not result.success:
         return 1
@@ -288,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     chaos.add_argument("--days", type=int, default=14)
     chaos.add_argument("--seed", type=int, default=7)
     chaos.add_argument("--scratch", type=Path, default=Path("/tmp/cdw-chaos"))
+    from orchestration import pseudonyms
+
+    pseudonyms.add_parser(commands)
     args, rest = parser.parse_known_args(argv)
     if args.command == "generate":
         from sample_data.__main__ import main as generate
@@ -303,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         return release_command(args.source, args.day, args.released_by, args.reason)
     if args.command == "state":
         return state_command(args.action, args.folder)
+    if args.command == "pseudonyms":
+        return pseudonyms.command(args)
     if args.command == "chaos":
         from orchestration.chaos import chaos as run_chaos
 

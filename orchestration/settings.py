@@ -8,10 +8,12 @@ quick start needs no configuration; pointing `CDW_LANDING_DIR` at your own deliv
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from privacy import PseudonymKey
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"
@@ -37,6 +39,10 @@ class Settings:
     first_delivery_date: date
     # The Great Expectations project the gate validates with and writes Data Docs into.
     gx_project_dir: Path = PROJECT_ROOT / "expectations"
+    # The secret of the keyed pseudonyms (privacy/pseudonyms.py, docs/privacy.md):
+    # CDW_PSEUDONYM_KEY, else the public development key (flagged `is_development`, and
+    # every run says so). The dbt step hands it to dbt's environment; repr never shows it.
+    pseudonym_key: PseudonymKey = field(default_factory=PseudonymKey.from_env)
 
     @classmethod
     def under(cls, root: Path, first_delivery_date: date = date(2015, 1, 1)) -> Settings:
