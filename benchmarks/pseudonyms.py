@@ -50,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     con = duckdb.connect()
     register(con, key)
     con.execute(
-        "create table keys as select 'email:user' || i || '@example.com' as k "
-        f"from range({n}) r(i)"
+        f"create table keys as select 'email:user' || i || '@example.com' as k from range({n}) r(i)"
     )
     from duckdb.sqltypes import VARCHAR
 
