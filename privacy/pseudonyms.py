@@ -40,7 +40,7 @@ KEY_ENV = "CDW_PSEUDONYM_KEY"
 MIN_KEY_LENGTH = 32
 # Public on purpose: the key of development and demo warehouses. Pseudonyms made with it
 # protect nothing (anyone can read this line), which is why every run that uses it warns.
-DEVELOPMENT_KEY = "cdw-development-pseudonym-key/public/set-CDW_PSEUDONYM_KEY-in-production"
+DEVELOPMENT_KEY = "cdw development pseudonym key, public, never for real people"
 DEVELOPMENT = "development"
 CUSTOMER_ID_PREFIX = "cus_"
 CUSTOMER_ID_DIGITS = 16
