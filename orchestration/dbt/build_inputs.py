@@ -163,7 +163,9 @@ def plan_build(key: BuildKey, last: BuildKey | None, *, full_refresh: bool) -> B
         return BuildPlan(False, WITHOUT_UNIT_TESTS, "first recorded build: everything")
     if key.project != last.project:
         return BuildPlan(
-            False, WITHOUT_UNIT_TESTS, "the project changed since the last build: everything"
+            False,
+            WITHOUT_UNIT_TESTS,
+            "the project (or the pseudonym key) changed since the last build: everything",
         )
     if key.data == last.data:
         return BuildPlan(
