@@ -31,6 +31,16 @@ from privacy import KEY_ENV, PseudonymKey, new_secret
 DECISIONS_SEED = PROJECT_ROOT / "seeds" / "identity_manual_decisions.csv"
 RESOLVED_DECISIONS = "intermediate.int_identity__manual_decisions"
 _PSEUDONYM = re.compile(r"[0-9a-fA-F]{64}")
+# The identity graph's identifier types (docs/identity.md, "The graph").
+IDENTIFIER_TYPES = (
+    "anonymous_id",
+    "device_id",
+    "user_id",
+    "email",
+    "phone",
+    "crm_id",
+    "social_handle",
+)
 
 
 @dataclass
@@ -156,6 +166,19 @@ def command(args: argparse.Namespace) -> int:
         if not args.values:
             print("error: give identifier keys, e.g. 'email:ann@example.com'", file=sys.stderr)
             return 2
+        for value in args.values:
+            kind, _, rest = value.partition(":")
+            if (
+                kind not in IDENTIFIER_TYPES
+                or not rest
+                or (kind == "email" and rest != rest.lower())
+            ):
+                print(
+                    f"warning: {value!r} is not an identifier key as int_identity__identifiers "
+                    "writes it ('<type>:<normalised value>', types "
+                    f"{', '.join(IDENTIFIER_TYPES)}): its pseudonym matches nothing published",
+                    file=sys.stderr,
+                )
         for value in key.pseudonyms(args.values):
             print(value)
         if key.is_development:

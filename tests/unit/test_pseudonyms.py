@@ -268,3 +268,22 @@ def test_rekey_decisions_rewrites_the_pseudonyms_for_the_new_key(tmp_path: Path)
     assert "rewrote 2" in text and "d-4" in text
     for clear in (ann, bob, KEY_TEXT):
         assert clear not in text
+
+
+def test_cdw_pseudonyms_key_and_hash(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestration.cli import main
+
+    monkeypatch.setenv(KEY_ENV, KEY_TEXT)
+    key = PseudonymKey.from_secret(KEY_TEXT)
+    assert main(["pseudonyms", "key"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == key.describe() and KEY_TEXT not in out
+    assert main(["pseudonyms", "hash", "email:ann@example.com", "email:Ann@Example.com"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.split() == key.pseudonyms(["email:ann@example.com", "email:Ann@Example.com"])
+    assert "'email:Ann@Example.com' is not an identifier key" in printed.err
+    assert "email:ann@example.com'" not in printed.err
+    assert main(["pseudonyms", "new-key"]) == 0
+    assert len(capsys.readouterr().out.strip()) == 64
