@@ -10,6 +10,7 @@
     cdw state backup DIR | cdw state restore DIR    copy the state schema to / from Parquet
     cdw paths                                       where the warehouse's artefacts live
     cdw prune                                       remove artefacts older than the retention
+    cdw pseudonyms key | new-key | hash KEY… | rekey-decisions   the pseudonym key (privacy.md)
 
 Runs go through Dagster (recorded in $DAGSTER_HOME, default the warehouse's own
 `<warehouse>.artefacts/dagster_home/`, so they show up in `make dev`) and end with the load
@@ -172,6 +173,7 @@ def _run_locked(
 
             print(f"warning: no summary: {file_busy_message(settings.warehouse_path, error)}")
     print(render_checks(result.get_asset_check_evaluations(), settings))
+    print(settings.pseudonym_key.describe())  # the flag: a development key warns (privacy.md)
     print(f"Dagster run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
     if not result.success:
         for failure in _failures(result):
@@ -437,6 +439,9 @@ def _main(argv: list[str] | None = None) -> int:
     chaos.add_argument("--days", type=int, default=14)
     chaos.add_argument("--seed", type=int, default=7)
     chaos.add_argument("--scratch", type=Path, default=Path("/tmp/cdw-chaos"))
+    from orchestration import pseudonyms
+
+    pseudonyms.add_parser(commands)
     args, rest = parser.parse_known_args(argv)
     if args.command == "generate":
         from sample_data.__main__ import main as generate
@@ -462,6 +467,8 @@ def _main(argv: list[str] | None = None) -> int:
         return release_command(args.source, args.day, args.released_by, args.reason)
     if args.command == "state":
         return state_command(args.action, args.folder)
+    if args.command == "pseudonyms":
+        return pseudonyms.command(args)
     if args.command == "chaos":
         from orchestration.chaos import chaos as run_chaos
 

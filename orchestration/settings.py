@@ -15,10 +15,12 @@ so two warehouses on one checkout never share any of it (docs/reliability.md,
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from privacy import PseudonymKey
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"
@@ -88,6 +90,11 @@ class Settings:
     @property
     def run_lock_path(self) -> Path:
         return self.artefacts_dir / "run.lock"
+
+    # The secret of the keyed pseudonyms (privacy/pseudonyms.py, docs/privacy.md):
+    # CDW_PSEUDONYM_KEY, else the public development key (flagged `is_development`, and
+    # every run says so). The dbt step hands it to dbt's environment; repr never shows it.
+    pseudonym_key: PseudonymKey = field(default_factory=PseudonymKey.from_env)
 
     @classmethod
     def under(cls, root: Path, first_delivery_date: date = date(2015, 1, 1)) -> Settings:

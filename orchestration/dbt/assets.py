@@ -40,6 +40,7 @@ from orchestration.dbt.project import DBT_PROJECT_DIR, PARTIAL_PARSE, ensure_man
 from orchestration.dbt.target_dirs import prune_invocation_dirs
 from orchestration.partitions import FULL_REFRESH_TAG
 from orchestration.settings import Settings
+from privacy import key_environment
 
 
 class Translator(DagsterDbtTranslator):
@@ -76,19 +77,22 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         # the UI leaves other models as they were, and builds what was selected).
         whole = not context.is_subset
         with warehouse.get_connection() as con:
-            key = build_inputs_key(con, manifest_path)
+            key = build_inputs_key(con, manifest_path, settings.pseudonym_key.key_id)
             plan = plan_build(key, last_build_key(con), full_refresh=full_refresh)
         if not whole:
             refresh = ("--full-refresh",) if full_refresh else ()
             plan = BuildPlan(False, (*refresh, *WITHOUT_UNIT_TESTS), "a subset")
         command = "dbt build skipped" if plan.skip else " ".join(["dbt build", *plan.args])
         context.log.info(f"{command}: {plan.reason} (orchestration/dbt/build_inputs.py)")
+        if settings.pseudonym_key.is_development:  # privacy/pseudonyms.py, docs/privacy.md
+            context.log.warning(settings.pseudonym_key.describe())
         if plan.skip:
             return
         # Assets left out of the build (the seeds, when the project did not change) are not
         # materialized this run: dagster-dbt's outputs are optional (the multi-asset can
         # subset), so the run succeeds and the models downstream still build.
-        invocation = dbt.cli(["build", *plan.args], context=context)
+        with key_environment(settings.pseudonym_key):  # dbt reads CDW_PSEUDONYM_KEY
+            invocation = dbt.cli(["build", *plan.args], context=context)
         try:
             yield from invocation.stream()
         finally:

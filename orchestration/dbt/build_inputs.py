@@ -5,8 +5,10 @@ depends on the clock (no `now()`, `current_date`, `run_started_at`: a test in
 tests/dbt/test_build_inputs.py keeps it so). So the output is a function of
 
 - the **project**: the parsed manifest (every model, macro, test, unit test and seed
-  checksum), dbt_project.yml (whose vars the manifest does not hold) and the Python the
-  dbt Python models import (the `identity` package);
+  checksum), dbt_project.yml (whose vars the manifest does not hold), the Python the
+  dbt Python models and the dbt-duckdb plugin import (the `identity` and `privacy`
+  packages) and the pseudonym key (by its key id: a new key changes every pseudonym, so a
+  key rotation builds everything, docs/privacy.md);
 - the **data**: the deliveries dbt can see (state.delivery_status: accepted and released
   loads).
 
@@ -31,8 +33,9 @@ import duckdb
 from orchestration.settings import DBT_PROJECT_FILE, PROJECT_ROOT
 
 BUILDS_TABLE = "incremental.dbt_builds"
-# The library the dbt Python models import (int_identity__components, __match_edges).
-PYTHON_MODEL_LIBRARIES = (PROJECT_ROOT / "identity",)
+# The libraries the dbt Python models import (int_identity__components, __match_edges) and
+# the dbt-duckdb plugin that defines the pseudonym functions (privacy.dbt_plugin).
+PYTHON_MODEL_LIBRARIES = (PROJECT_ROOT / "identity", PROJECT_ROOT / "privacy")
 # Manifest fields a parse rewrites without any change to the project: when it parsed
 # (`metadata.generated_at`, `invocation_id`, each node's `created_at`) and the catalogue
 # name DuckDB gives the warehouse file (`database`, and `relation_name` built from it).
@@ -84,9 +87,10 @@ def _stable(value: Any) -> Any:
     return value
 
 
-def project_key(manifest_path: Path) -> str:
-    """The project part: the manifest without what every parse rewrites, dbt_project.yml
-    and the source of the libraries the Python models import."""
+def project_key(manifest_path: Path, pseudonym_key_id: str = "") -> str:
+    """The project part: the manifest without what every parse rewrites, dbt_project.yml,
+    the source of the libraries the Python models and the plugin import, and the id of the
+    pseudonym key (privacy.PseudonymKey.key_id: names the key, reveals nothing of it)."""
     manifest = json.loads(manifest_path.read_text())
     manifest.pop("metadata", None)
     digest = hashlib.sha256()
@@ -96,6 +100,8 @@ def project_key(manifest_path: Path) -> str:
         for path in sorted(library.rglob("*.py")):
             digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
             digest.update(path.read_bytes())
+    if pseudonym_key_id:
+        digest.update(f"pseudonym key {pseudonym_key_id}".encode())
     return digest.hexdigest()
 
 
@@ -110,8 +116,10 @@ def data_key(con: duckdb.DuckDBPyConnection) -> str:
     return digest.hexdigest()
 
 
-def build_inputs_key(con: duckdb.DuckDBPyConnection, manifest_path: Path) -> BuildKey:
-    return BuildKey(project=project_key(manifest_path), data=data_key(con))
+def build_inputs_key(
+    con: duckdb.DuckDBPyConnection, manifest_path: Path, pseudonym_key_id: str = ""
+) -> BuildKey:
+    return BuildKey(project=project_key(manifest_path, pseudonym_key_id), data=data_key(con))
 
 
 def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -155,7 +163,9 @@ def plan_build(key: BuildKey, last: BuildKey | None, *, full_refresh: bool) -> B
         return BuildPlan(False, WITHOUT_UNIT_TESTS, "first recorded build: everything")
     if key.project != last.project:
         return BuildPlan(
-            False, WITHOUT_UNIT_TESTS, "the project changed since the last build: everything"
+            False,
+            WITHOUT_UNIT_TESTS,
+            "the project (or the pseudonym key) changed since the last build: everything",
         )
     if key.data == last.data:
         return BuildPlan(

@@ -1,6 +1,7 @@
 """The dbt build is skipped only when it would change nothing, and leaves out seeds only
 when the project did not change (orchestration/dbt/build_inputs.py): its
-keys follow the project and the visible deliveries, and no model reads the clock."""
+keys follow the project (and the pseudonym key) and the visible deliveries, and no model
+reads the clock."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from orchestration.ingest.loader import ensure_tables
 from orchestration.quality.delivery_gate import DeliveryVerdict, record_verdicts
 from orchestration.state.holds import release
 from orchestration.state.schema import ensure_state
+from privacy import PseudonymKey
 
 CLOCK = re.compile(
     r"\b(now\s*\(|current_date|current_timestamp|run_started_at|today\s*\(|getdate|sysdate)",
@@ -82,6 +84,15 @@ def test_the_keys_follow_visible_deliveries_and_the_project(tmp_path: Path) -> N
         changed = build_inputs_key(con, manifest)
         assert changed.project not in (empty.project, reparsed.project)
         assert changed.data == released.data
+
+        # Another pseudonym key changes every pseudonym: the whole project builds again
+        # (docs/privacy.md, key rotation); the same key, nothing.
+        one, other = PseudonymKey.from_secret("k" * 32), PseudonymKey.from_secret("j" * 32)
+        keyed = build_inputs_key(con, manifest, one.key_id)
+        assert keyed == build_inputs_key(con, manifest, one.key_id)
+        rotated = build_inputs_key(con, manifest, other.key_id)
+        assert len({changed.project, keyed.project, rotated.project}) == 3
+        assert keyed.data == rotated.data == changed.data
 
 
 def test_the_plan_follows_the_keys() -> None:

@@ -23,6 +23,7 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from orchestration.cli import run_job
 from orchestration.settings import PROJECT_ROOT, Settings
+from privacy import KEY_ENV, PseudonymKey
 from sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.integration
@@ -87,10 +88,17 @@ def release_dbt_duckdb() -> None:
 
 
 @pytest.fixture(scope="module")
-def dbt_build(warehouse: Settings, tmp_path_factory: pytest.TempPathFactory):
-    target = tmp_path_factory.mktemp("dbt_target")
+def dbt_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dbt_target")
+
+
+@pytest.fixture(scope="module")
+def dbt_build(warehouse: Settings, dbt_target: Path):
+    target = dbt_target
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CDW_WAREHOUSE_PATH", str(warehouse.warehouse_path))
+        # dbt as a shell runs it without a key: the development key, announced (privacy.md)
+        mp.delenv(KEY_ENV, raising=False)
         result: dbtRunnerResult = dbtRunner().invoke(
             [
                 "build",
@@ -133,6 +141,14 @@ def test_dbt_build_succeeds(dbt_build) -> None:
     ]
     assert result.success, failed
     assert not failed
+
+
+def test_without_a_key_dbt_announces_the_development_key(dbt_build, dbt_target: Path) -> None:
+    log = (dbt_target / "logs" / "dbt.log").read_text()
+    key = PseudonymKey.development()
+    assert "pseudonym key: DEVELOPMENT KEY (public)" in log
+    assert f"Key id {key.key_id}." in log
+    assert key.secret.decode() not in log
 
 
 def test_unit_tests_ran_and_passed(dbt_build) -> None:

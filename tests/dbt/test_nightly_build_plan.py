@@ -7,11 +7,14 @@
            left out too; the run succeeds, every model builds, and a test from a model to
            a seed still runs
     run 3  nothing new: the build is skipped
+    run 4  nothing new, but a new pseudonym key (a key rotation, docs/privacy.md): everything
+           is built again, every customer_id changes, each recorded as a key_rotation
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import shutil
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from dagster import DagsterEventType, DagsterInstance
 
 from orchestration.cli import run_job
 from orchestration.settings import Settings
+from privacy import PseudonymKey, new_secret
 from sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.integration
@@ -92,11 +96,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, list[Run]]
     land(DAYS[1])
     done.append(run(settings))
     done.append(run(settings))
+    rotated = dataclasses.replace(settings, pseudonym_key=PseudonymKey.from_secret(new_secret()))
+    done.append(run(rotated))
     return settings, done
 
 
 def test_the_first_build_builds_everything(runs) -> None:
-    _, (first, _, _) = runs
+    _, (first, *_) = runs
     assert first.code == 0 and first.success
     (message,) = first.messages
     assert message.startswith("dbt build --exclude-resource-type unit_test: first recorded")
@@ -105,7 +111,7 @@ def test_the_first_build_builds_everything(runs) -> None:
 
 
 def test_an_unchanged_project_builds_without_seeds(runs) -> None:
-    settings, (first, second, _) = runs
+    settings, (first, second, *_) = runs
     assert second.code == 0 and second.success
     (message,) = second.messages
     assert "--exclude resource_type:seed" in message
@@ -124,16 +130,49 @@ def test_an_unchanged_project_builds_without_seeds(runs) -> None:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         days = con.sql("SELECT DISTINCT _partition FROM staging.stg_events__messages").fetchall()
         builds = con.sql(
-            "SELECT count(DISTINCT project_key), count(DISTINCT data_key) "
+            "SELECT count(*), count(DISTINCT project_key), count(DISTINCT data_key) "
             "FROM incremental.dbt_builds"
         ).fetchall()
     assert sorted(d for (d,) in days) == DAYS
-    assert builds == [(1, 2)]  # two builds recorded, one project
+    # builds recorded: runs 1 and 2 with one project (and run 4 with a new pseudonym key)
+    assert builds == [(3, 2, 2)]
 
 
 def test_nothing_new_skips_the_build(runs) -> None:
-    _, (_, _, third) = runs
+    _, (_, _, third, _) = runs
     assert third.code == 0 and third.success
     (message,) = third.messages
     assert message.startswith("dbt build skipped: nothing became visible")
     assert not {a for a in third.materialized if a.split("/")[0] in MODEL_SCHEMAS}
+
+
+def test_a_new_pseudonym_key_builds_everything_again(runs) -> None:
+    """Nothing new, but another key: the build key changed (orchestration/dbt/build_inputs.py),
+    so every model is built again with the new key; the clusters stay, every customer_id
+    changes, and the history records each customer's move as a key_rotation."""
+    settings, (*_, fourth) = runs
+    assert fourth.code == 0 and fourth.success
+    (message,) = fourth.messages
+    assert "the project (or the pseudonym key) changed" in message
+    assert "marts/dim_customers" in fourth.materialized
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        (customers,) = con.sql("SELECT count(*) FROM marts.dim_customers").fetchone()
+        con.execute(
+            "CREATE TEMP TABLE rotation AS SELECT * FROM state.int_identity__cluster_changes "
+            "WHERE changed_at = (SELECT max(changed_at) FROM state.int_identity__cluster_changes)"
+        )
+        kinds = con.sql(
+            "SELECT change_kind, count(*), count(DISTINCT from_customer_id) FROM rotation "
+            "GROUP BY ALL"
+        ).fetchall()
+        (stale,) = con.sql(
+            "SELECT count(*) FROM marts.dim_customers "
+            "WHERE customer_id IN (SELECT from_customer_id FROM rotation)"
+        ).fetchone()
+        (renamed,) = con.sql(
+            "SELECT count(*) FROM marts.dim_customers "
+            "WHERE customer_id IN (SELECT to_customer_id FROM rotation)"
+        ).fetchone()
+    assert customers > 10
+    assert kinds == [("key_rotation", customers, customers)]
+    assert stale == 0 and renamed == customers

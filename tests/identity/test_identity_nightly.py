@@ -20,6 +20,7 @@ from benchmarks.identity_accuracy import dbt_threshold, run_warehouse
 from identity import MatchSettings, stitch_with_guards
 from orchestration.cli import run_job
 from orchestration.settings import Settings
+from privacy import register
 from sample_data import GeneratorConfig, generate
 from tests.support import personal_identifiers
 
@@ -82,15 +83,18 @@ def test_the_job_builds_dim_customers_and_the_bridge(nights) -> None:
         """,
     )
     assert bridged == nodes and orphans == 0
-    # the bridge is found by hashing an identifier key
-    [(found,)] = read(
-        settings,
-        """
-        select count(*) from intermediate.int_identity__components as c
-        join marts.dim_customer_identifiers as b
-          on b.identifier_hash = sha256(c.identifier_key) and b.customer_id = c.customer_id
-        """,
-    )
+    # the bridge is found by the keyed pseudonym of an identifier key (privacy.register:
+    # the same functions dbt uses, with the run's key)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        register(con, settings.pseudonym_key)
+        [(found,)] = con.execute(
+            """
+            select count(*) from intermediate.int_identity__components as c
+            join marts.dim_customer_identifiers as b
+              on b.identifier_hash = cdw_pseudonym(c.identifier_key)
+              and b.customer_id = c.customer_id
+            """
+        ).fetchall()
     assert found == nodes
 
 

@@ -1,7 +1,8 @@
 """Session fixtures of the integration tests.
 
 `build` (test_pipeline.py, test_security.py): one run of the nightly job over every
-delivery date of a small generated dataset.
+delivery date of a small generated dataset, with a pseudonym key of its own (a random
+secret drawn for the session, handed to dbt by the job as CDW_PSEUDONYM_KEY).
 
 `nights`: four nights of the real nightly job on one landing folder that changes the way real
 deliveries do — built once per test session and shared by the tests that need it
@@ -25,6 +26,7 @@ after night 4 a copy of the warehouse is rebuilt from scratch with `dbt build
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import io
 import json
@@ -49,6 +51,7 @@ from orchestration.schedules.sensors import range_run_request
 from orchestration.settings import Settings
 from orchestration.state.holds import release
 from orchestration.state.schema import ensure_state
+from privacy import PseudonymKey, new_secret
 from sample_data import GeneratorConfig, generate
 
 PIPELINE_CONFIG = GeneratorConfig(customers=120, days=8, end_date=date(2026, 1, 10), seed=11)
@@ -59,7 +62,8 @@ def build(tmp_path_factory: pytest.TempPathFactory):
     """(settings, manifest, result, instance): the generated deliveries of PIPELINE_CONFIG,
     loaded, gated and built in one run of `nightly` on an ephemeral Dagster instance."""
     root = tmp_path_factory.mktemp("pipeline")
-    settings = Settings.under(root)
+    key = PseudonymKey.from_secret(new_secret())
+    settings = dataclasses.replace(Settings.under(root), pseudonym_key=key)
     manifest = generate(PIPELINE_CONFIG, settings.landing_dir, settings.truth_dir)
     first = PIPELINE_CONFIG.end_date.toordinal() - PIPELINE_CONFIG.days + 1
     request = range_run_request(date.fromordinal(first), PIPELINE_CONFIG.end_date, run_key=None)

@@ -158,6 +158,10 @@ def test_rerun_through_the_cli_gives_the_same_warehouse_and_no_personal_data(
             for line in output.splitlines()
         ), source.name
     assert str(settings.warehouse_path) in output
+    # the pseudonym key is named by its id, never shown; a real key, so no warning
+    key = settings.pseudonym_key
+    assert f"Pseudonym key: CDW_PSEUDONYM_KEY (key id {key.key_id})." in output
+    assert key.secret.decode() not in output and "DEVELOPMENT KEY" not in output
     # The run summary names no person: e-mails, phones and full names in every form, no other
     # identifier (tests/support.py; docs/reliability.md, "Security checks").
     personal = sample_pii(settings.truth_dir, settings.landing_dir)

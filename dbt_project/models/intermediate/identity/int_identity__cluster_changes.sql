@@ -15,8 +15,9 @@
 -- change_kind: merge (the target gathers identifiers from two or more customers, or from
 -- one into an existing customer: the younger customer_id retires), split (one customer's
 -- identifiers now go to two or more customers), rekey (a whole cluster took a new key,
--- e.g. an identifier seen earlier arrived late), removed (identifiers left the graph:
--- erased or blocklisted). guards: the guards acting on the origin customer's identifiers,
+-- e.g. an identifier seen earlier arrived late), key_rotation (a whole cluster got a new
+-- customer_id with its cluster key unchanged: the pseudonym key changed, docs/privacy.md),
+-- removed (identifiers left the graph: erased or blocklisted). guards: the guards acting on the origin customer's identifiers,
 -- i.e. why a split happened.
 with
 
@@ -36,11 +37,15 @@ versions as (
     select
         identifier_key,
         customer_id,
+        component_key,
         dbt_valid_from,
         dbt_valid_to,
         lag(customer_id) over (
             partition by identifier_key order by dbt_valid_from
         ) as previous_customer_id,
+        lag(component_key) over (
+            partition by identifier_key order by dbt_valid_from
+        ) as previous_component_key,
         lead(dbt_valid_from) over (
             partition by identifier_key order by dbt_valid_from
         ) as next_valid_from
@@ -53,7 +58,9 @@ moves as (
         identifier_key,
         dbt_valid_from as changed_at,
         previous_customer_id as from_customer_id,
-        customer_id as to_customer_id
+        customer_id as to_customer_id,
+        -- same cluster key, another customer_id: only the pseudonym key can do that
+        previous_component_key is not distinct from component_key as kept_cluster_key
     from versions
     where previous_customer_id is not null and previous_customer_id != customer_id
     union all
@@ -61,7 +68,8 @@ moves as (
         identifier_key,
         dbt_valid_to as changed_at,
         customer_id as from_customer_id,
-        cast(null as varchar) as to_customer_id
+        cast(null as varchar) as to_customer_id,
+        false as kept_cluster_key
     from versions
     where dbt_valid_to is not null and next_valid_from is null
 ),
@@ -111,7 +119,8 @@ pairs as (
         changed_at,
         from_customer_id,
         to_customer_id,
-        count(*) as identifiers_moved
+        count(*) as identifiers_moved,
+        bool_and(kept_cluster_key) as kept_cluster_key
     from new_moves
     group by changed_at, from_customer_id, to_customer_id
 ),
@@ -223,6 +232,7 @@ classified as (
             when fan.origin_targets > 1 and fan.target_sources > 1 then 'merge_and_split'
             when fan.target_sources > 1 then 'merge'
             when fan.origin_targets > 1 then 'split'
+            when fan.kept_cluster_key then 'key_rotation'
             else 'rekey'
         end as change_kind,
         fan.from_customer_id,

@@ -19,9 +19,12 @@ clusters of one.
 
 component_key is the cluster's earliest-seen identifier (smallest first_seen_at; ties and
 missing times broken by identifier_key). customer_id = 'cus_' || the first 16 hex digits
-of md5(component_key): a full rebuild reproduces it, and it survives the cluster growing
-(a new identifier is seen later than the current key, so the key stays). When two
-clusters merge, the merged cluster keeps the earlier cluster's key (the younger id
+of the keyed pseudonym (HMAC-SHA-256 with CDW_PSEUDONYM_KEY) of 'customer:' ||
+component_key — cdw_customer_id(), privacy/pseudonyms.py, defined on dbt's connection by
+the plugin privacy.dbt_plugin (docs/privacy.md). For a given key a full rebuild reproduces
+it, and it survives the cluster growing (a new identifier is seen later than the current
+key, so the key stays); without the key it cannot be recomputed from an identifier. When
+two clusters merge, the merged cluster keeps the earlier cluster's key (the younger id
 retires; int_identity__cluster_changes records it).
 """
 
@@ -33,6 +36,14 @@ STATE_SCHEMA = "identity_state"
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    (defined,) = session.sql(
+        "select count(*) from duckdb_functions() where function_name = 'cdw_customer_id'"
+    ).fetchone()
+    if not defined:
+        raise RuntimeError(
+            "cdw_customer_id() is not defined on this connection: profiles.yml must load the "
+            "dbt-duckdb plugin privacy.dbt_plugin (docs/privacy.md)"
+        )
     max_cluster_size = int(dbt.config.get("identity_max_cluster_size"))
     restitch = dbt.config.get("identity_restitch")
     if restitch not in ("incremental", "full"):
@@ -81,7 +92,7 @@ def model(dbt, session):
             nodes.first_seen_at,
             nodes.last_seen_at,
             components.component_key,
-            'cus_' || substr(md5(components.component_key), 1, 16) as customer_id,
+            cdw_customer_id(components.component_key) as customer_id,
             components.component_size,
             components.guard,
             components.guard_detail

@@ -99,6 +99,8 @@ select
     md5(guard || '|' || identifier_key || '|' || rule) as guard_effect_id,
     guard,
     identifier_key,
+    -- how a steward names the identifier in the seed identity_manual_decisions
+    {{ pseudonym('identifier_key') }} as identifier_hash,
     split_part(identifier_key, ':', 1) as identifier_type,
     rule,
     detail,

@@ -1,8 +1,10 @@
 -- One row per identifier of the identity graph that has a customer (identifier_hash): the
 -- bridge from an identifier to its customer_id. Published pseudonymised: the identifier
--- appears only as the SHA-256 of its key ('<type>:<normalised value>'), so a system that
--- holds the identifier can compute the hash and find the customer, and nobody can read the
--- identifier back. Blocklisted junk identifiers have no customer and are not here.
+-- appears only as its keyed pseudonym, HMAC-SHA-256 of its key ('<type>:<normalised
+-- value>') with the secret CDW_PSEUDONYM_KEY (macro pseudonym, docs/privacy.md), so a
+-- system that holds the identifier and the key can compute it and find the customer, and
+-- nobody can read the identifier back or recompute it without the key. Blocklisted junk
+-- identifiers have no customer and are not here.
 with
 
 components as (
@@ -11,7 +13,7 @@ components as (
 
 bridge as (
     select
-        sha256(identifier_key) as identifier_hash,
+        {{ pseudonym('identifier_key') }} as identifier_hash,
         identifier_type,
         customer_id,
         first_seen_at,

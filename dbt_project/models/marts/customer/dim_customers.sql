@@ -1,8 +1,8 @@
 -- One row per customer (customer_id): a person as identity resolution sees them — an
 -- identity cluster — with first / last seen, identifier counts per type, the sources that
 -- know them and the non-identifying part of the golden record. Published: no names, no
--- clear-text e-mail or phone (SHA-256 hashes of the normalised values, for matching with
--- other systems), no city.
+-- clear-text e-mail or phone (their keyed pseudonyms, the same as in the bridge
+-- dim_customer_identifiers, for matching with systems that hold the key), no city.
 {%- set identifier_types = [
     'anonymous_id', 'device_id', 'user_id', 'email', 'phone', 'crm_id', 'social_handle',
 ] %}
@@ -51,8 +51,8 @@ customers as (
         clusters.{{ identifier_type }}_count,
         {%- endfor %}
         clusters.sources,
-        sha256(golden.email) as email_sha256,
-        sha256(golden.phone) as phone_sha256,
+        {{ identifier_pseudonym('email', 'golden.email') }} as email_hash,
+        {{ identifier_pseudonym('phone', 'golden.phone') }} as phone_hash,
         golden.country_code,
         golden.jurisdiction,
         golden.gender,
