@@ -14,7 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import asset
 
+from orchestration.resources import WarehouseResource
 from orchestration.run_lock import (
     WarehouseBusy,
     holder_path,
@@ -51,6 +53,14 @@ def _start(script: str, *args: str) -> subprocess.Popen:
     )
     assert process.stdout is not None and process.stdout.readline().strip() == "held"
     return process
+
+
+STEPS: list[str] = []
+
+
+@asset
+def step(warehouse: WarehouseResource) -> None:
+    STEPS.append("ran")
 
 
 @pytest.fixture
@@ -166,8 +176,6 @@ def test_a_step_that_cannot_open_the_file_says_who_holds_it(paths, monkeypatch) 
     retries, ~100 s; one try here) into the same message."""
     import dagster_duckdb.resource
 
-    from orchestration.resources import WarehouseResource
-
     lock, warehouse = paths
     duckdb.connect(str(warehouse)).close()
     monkeypatch.setattr(
@@ -183,3 +191,37 @@ def test_a_step_that_cannot_open_the_file_says_who_holds_it(paths, monkeypatch) 
         other.wait()
     with resource.get_connection() as con:  # free again; closed after the block, error or not
         assert con.sql("SELECT 42").fetchall() == [(42,)]
+
+
+def test_a_run_dagster_launches_fails_before_its_steps_naming_the_holder(
+    paths, project_instance
+) -> None:
+    """The schedule, the sensor or the UI launch runs through Dagster: the job's warehouse
+    resource takes the lock when Dagster initialises it, so such a run fails before any
+    step, with the same message, while `cdw run` (or another run) holds the warehouse."""
+    from dagster import DagsterEventType, materialize
+
+    lock, warehouse = paths
+    STEPS.clear()
+    resource = WarehouseResource(database=str(warehouse), artefacts_dir=str(lock.parent))
+    other = _start(HOLD_LOCK, str(lock), str(warehouse), "60")
+    try:
+        result = materialize(
+            [step], resources={"warehouse": resource}, instance=project_instance,
+            raise_on_error=False,
+        )  # fmt: skip
+    finally:
+        other.kill()
+        other.wait()
+    assert not result.success and STEPS == []
+    failures = [
+        e.event_specific_data.error
+        for e in result.all_events
+        if e.event_type in (DagsterEventType.RESOURCE_INIT_FAILURE, DagsterEventType.STEP_FAILURE)
+    ]
+    messages = []
+    for error in failures:
+        while error is not None:
+            messages.append(error.message)
+            error = error.cause
+    assert any(f"process {other.pid} on " in m and "run-1234" in m for m in messages), messages
