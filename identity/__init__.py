@@ -29,8 +29,21 @@ from .match_state import NightlyMatchStats, match_nightly
 from .matching import CRM_CUSTOMERS, ColumnMapping, MatchSettings, MatchStats, match_records
 from .stitch_state import NightlyStitchStats, stitch_nightly
 
+# The identity graph's node types (docs/identity.md, "The graph"): what the observations,
+# the generator's truth and the pseudonym commands name an identifier by.
+IDENTIFIER_TYPES = (
+    "anonymous_id",
+    "device_id",
+    "user_id",
+    "email",
+    "phone",
+    "crm_id",
+    "social_handle",
+)
+
 __all__ = [
     "CRM_CUSTOMERS",
+    "IDENTIFIER_TYPES",
     "ColumnMapping",
     "ComponentStats",
     "GuardedStats",

@@ -25,22 +25,13 @@ from pathlib import Path
 
 import duckdb
 
+from identity import IDENTIFIER_TYPES
 from orchestration.settings import PROJECT_ROOT, Settings
 from privacy import KEY_ENV, PseudonymKey, new_secret
 
 DECISIONS_SEED = PROJECT_ROOT / "seeds" / "identity_manual_decisions.csv"
 RESOLVED_DECISIONS = "intermediate.int_identity__manual_decisions"
 _PSEUDONYM = re.compile(r"[0-9a-fA-F]{64}")
-# The identity graph's identifier types (docs/identity.md, "The graph").
-IDENTIFIER_TYPES = (
-    "anonymous_id",
-    "device_id",
-    "user_id",
-    "email",
-    "phone",
-    "crm_id",
-    "social_handle",
-)
 
 
 @dataclass

@@ -9,15 +9,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IDENTIFIER_TYPES = (
-    "anonymous_id",
-    "device_id",
-    "user_id",
-    "email",
-    "phone",
-    "crm_id",
-    "social_handle",
-)
+from identity import IDENTIFIER_TYPES
+
 SHARED_DEVICE = "shared_device"
 
 
