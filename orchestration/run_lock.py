@@ -119,7 +119,6 @@ def busy_message(warehouse: Path, lock_path: Path, waited: float) -> str:
 class _Held:
     lock: FileLock
     holder: Holder
-    depth: int
 
 
 _registry: dict[str, _Held] = {}
@@ -153,17 +152,11 @@ def run_lock(
     key = str(lock_path.resolve())
     with _registry_guard:
         held = _registry.get(key)
-        if held is not None:
-            held.depth += 1
-            if run_id and held.holder.run_id != run_id:
-                held.holder = replace(held.holder, run_id=run_id)
-                _write_holder(lock_path, held.holder)
-    if held is not None:
-        try:
-            yield held.holder
-        finally:
-            with _registry_guard:
-                held.depth -= 1
+        if held is not None and run_id and held.holder.run_id != run_id:
+            held.holder = replace(held.holder, run_id=run_id)
+            _write_holder(lock_path, held.holder)
+    if held is not None:  # this process holds it already (the outer block releases it)
+        yield held.holder
         return
 
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,7 +184,7 @@ def run_lock(
         warehouse=str(warehouse),
         run_id=run_id,
     )
-    entry = _Held(lock, holder, 1)
+    entry = _Held(lock, holder)
     try:
         _write_holder(lock_path, holder)
         with _registry_guard:
