@@ -378,7 +378,7 @@ def test_no_personal_data_in_reports(
     reports = [p for f in folders for p in f.rglob("*") if p.suffix in (".html", ".json")]
     assert any(p.is_relative_to(build.gx_artefacts_dir) for p in reports)
     assert any(p.suffix == ".html" for p in reports) and any(p.suffix == ".json" for p in reports)
-    texts = {str(p.relative_to(project)): p.read_text() for p in reports}
+    texts = {str(p): p.read_text() for p in reports}
     for i, r in enumerate([*clean, defective["result"]]):
         texts[f"gate result {i} ({r.suite})"] = json.dumps(r.metadata()) + r.summary()
     assert pii_leaks(texts, personal) == []
